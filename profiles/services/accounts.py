@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+
+from profiles.errors import DomainError, problem
+from profiles.models import Contributor
+
+User = get_user_model()
+
+
+@transaction.atomic
+def user_register(*, username: str, email: str, password: str) -> AbstractBaseUser:
+    """Create an account and its Contributor row; every problem is reported at once."""
+    problems = []
+    if User.objects.filter(username__iexact=username).exists():
+        problems.append(problem("username_taken", "/username", "An account with this username exists."))
+    candidate = User(username=username, email=email)
+    try:
+        validate_password(password, user=candidate)
+    except DjangoValidationError as exc:
+        problems.extend(problem("weak_password", "/password", message) for message in exc.messages)
+    if problems:
+        raise DomainError("invalid_input", f"{len(problems)} problem(s) in the request.", problems=problems)
+    user = User.objects.create_user(username=username, email=email, password=password)
+    Contributor.objects.create(user=user)
+    return user
+
+
+def contributor_for(user: AbstractBaseUser) -> Contributor:
+    """The user's Contributor row, created on first use for accounts made outside the API."""
+    contributor, _ = Contributor.objects.get_or_create(user=user)
+    return contributor
