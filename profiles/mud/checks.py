@@ -1,0 +1,130 @@
+"""Quality warnings, in both modes: things that are legal but that a reviewer should see."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import datetime
+from functools import lru_cache
+
+from .errors import Problem
+from .flows import Flow
+from .meta import MudMeta
+
+# Public recursive resolvers, by name (DoH/DoT endpoints) and by address. A device that talks
+# to one of these bypasses the local resolver, and with it the gateway's DNS-based policy.
+PUBLIC_RESOLVER_NAMES = frozenset(
+    {
+        "dns.google",
+        "dns.google.com",
+        "8888.google",
+        "cloudflare-dns.com",
+        "one.one.one.one",
+        "1dot1dot1dot1.cloudflare-dns.com",
+        "security.cloudflare-dns.com",
+        "family.cloudflare-dns.com",
+        "dns.quad9.net",
+        "dns9.quad9.net",
+        "dns10.quad9.net",
+        "dns11.quad9.net",
+        "doh.opendns.com",
+        "dns.opendns.com",
+        "doh.familyshield.opendns.com",
+        "dns.adguard.com",
+        "dns.adguard-dns.com",
+        "doh.cleanbrowsing.org",
+        "dns.nextdns.io",
+        "mozilla.cloudflare-dns.com",
+    }
+)
+PUBLIC_RESOLVER_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "8.8.8.8",
+        "8.8.4.4",
+        "1.1.1.1",
+        "1.0.0.1",
+        "9.9.9.9",
+        "149.112.112.112",
+        "208.67.222.222",
+        "208.67.220.220",
+        "94.140.14.14",
+        "94.140.15.15",
+        "2001:4860:4860::8888",
+        "2001:4860:4860::8844",
+        "2606:4700:4700::1111",
+        "2606:4700:4700::1001",
+        "2620:fe::fe",
+        "2620:fe::9",
+    )
+)
+LOCAL_SERVICE_PORTS = {53: "DNS", 123: "NTP"}
+LOCAL_SERVICE_CONTROLLERS = {"urn:ietf:params:mud:dns": "DNS", "urn:ietf:params:mud:ntp": "NTP"}
+_WIDE_KINDS = frozenset({"any", "local-networks", "same-manufacturer", "manufacturer", "model"})
+
+
+@lru_cache(maxsize=8192)
+def _prefix_facts(prefix: str) -> tuple[bool, bool]:
+    """(is a public address or prefix, holds a public resolver)."""
+    net = ipaddress.ip_network(prefix)
+    resolver = net.num_addresses <= 256 and any(a in net for a in PUBLIC_RESOLVER_ADDRESSES)
+    return net.is_global and not net.is_multicast, resolver
+
+
+def flow_warnings(flow: Flow, path: str) -> list[Problem]:
+    out: list[Problem] = []
+    prefixes = [p for p in (flow.peer if flow.peer_kind == "network" else None, flow.network) if p]
+    for prefix in prefixes:
+        public, resolver = _prefix_facts(prefix)
+        if resolver:
+            out.append(Problem("public-resolver", path, f"{prefix} is a public DNS resolver"))
+        elif public:
+            out.append(Problem("public-ip-literal", path, f"{prefix} is a public address hard-coded in the file"))
+    if flow.peer_kind == "dnsname" and flow.peer in PUBLIC_RESOLVER_NAMES:
+        out.append(Problem("public-resolver", path, f"{flow.peer} is a public DNS/DoH resolver"))
+    elif flow.protocol == 6 and flow.peer_port is not None and flow.peer_port.text == "eq853":
+        out.append(Problem("public-resolver", path, "TCP 853 is DNS over TLS to a resolver other than the local one"))
+
+    service = None
+    if flow.peer_kind == "controller":
+        service = LOCAL_SERVICE_CONTROLLERS.get(flow.peer)
+    elif flow.peer_kind in ("my-controller", "local-networks") and flow.peer_port is not None:
+        port = flow.peer_port
+        if port.operator == "eq":
+            service = LOCAL_SERVICE_PORTS.get(port.lower)
+    if service is not None:
+        out.append(Problem("redundant-local-service", path, f"local {service} is permitted by default (RFC 8520)"))
+
+    if (
+        flow.peer_kind in _WIDE_KINDS
+        and flow.network is None
+        and flow.src_port is None
+        and flow.dst_port is None
+        and flow.protocol in (None, 6, 17)
+        and flow.ethertype is None
+        and not flow.extra
+    ):
+        what = "any protocol" if flow.protocol is None else f"any port of protocol {flow.protocol}"
+        out.append(Problem("wide-rule", path, f"permits {what} to {flow.peer_kind}"))
+    return out
+
+
+def meta_warnings(meta: MudMeta, now: datetime) -> list[Problem]:
+    out: list[Problem] = []
+    base = "/ietf-mud:mud"
+    if meta.mfg_name is None:
+        out.append(Problem("missing-mfg-name", f"{base}/mfg-name", "no mfg-name: the manufacturer is unknown"))
+    if meta.model_name is None:
+        out.append(Problem("missing-model-name", f"{base}/model-name", "no model-name: the device model is unknown"))
+    if meta.firmware_rev is not None:
+        out.append(
+            Problem(
+                "firmware-rev-present",
+                f"{base}/firmware-rev",
+                "firmware-rev MUST NOT be present if the device can be updated without changing its MUD URL",
+            )
+        )
+    if not meta.is_supported:
+        out.append(Problem("not-supported", f"{base}/is-supported", "the manufacturer no longer supports this device"))
+    if now.tzinfo is not None and meta.last_update > now:
+        out.append(Problem("future-last-update", f"{base}/last-update", f"{meta.last_update.isoformat()} is in the future"))
+    return out
