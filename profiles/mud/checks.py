@@ -126,5 +126,7 @@ def meta_warnings(meta: MudMeta, now: datetime) -> list[Problem]:
     if not meta.is_supported:
         out.append(Problem("not-supported", f"{base}/is-supported", "the manufacturer no longer supports this device"))
     if now.tzinfo is not None and meta.last_update > now:
-        out.append(Problem("future-last-update", f"{base}/last-update", f"{meta.last_update.isoformat()} is in the future"))
+        out.append(
+            Problem("future-last-update", f"{base}/last-update", f"{meta.last_update.isoformat()} is in the future")
+        )
     return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from datetime import datetime
 
 from .flows import Flow
 from .parse import MudDocument
@@ -33,6 +34,8 @@ def _jsonable(value: object) -> object:
         return value
     if isinstance(value, tuple):
         return list(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     return str(value)
 
 

@@ -159,7 +159,7 @@ def check_emittable(flow: Flow) -> None:
         raise ValueError(f"cannot emit flow {flow.key!r}: {problem}")
 
 
-def _emit_problem(flow: Flow) -> str | None:  # noqa: C901 - one flat list of rules reads best
+def _emit_problem(flow: Flow) -> str | None:
     fam = flow.family
     l4 = _L4_BY_PROTOCOL.get(flow.protocol or -1)
     if fam == "eth":
@@ -192,25 +192,26 @@ def _emit_problem(flow: Flow) -> str | None:  # noqa: C901 - one flat list of ru
         return "icmp type/code need protocol 1 (ipv4) or 58 (ipv6)"
     if flow.ethertype is not None and FAMILY_ETHERTYPE.get(fam) == flow.ethertype:
         return "the ethertype is implied by the family"
-    if flow.peer_kind == "mac" and (flow.ethertype is None) and not flow.extra and False:
-        return None
+    side, dns_side = _PEER_SIDE[flow.direction]
+    device = "source" if side == "destination" else "destination"
+    device_dns = "src" if dns_side == "dst" else "dst"
     for path, value in flow.extra:
         container, _, leaf = path.partition("/")
         if container == "eth":
-            if not leaf.endswith(("-mac-address", "-mac-address-mask")):
+            if leaf not in (f"{s}-mac-address{m}" for s in (side, device) for m in ("", "-mask")):
                 return f"unknown extra {path}"
+            if leaf.startswith(side) and fam == "eth" and flow.peer_kind in ("any", "mac"):
+                return f"{path} is the peer of an eth flow"
             continue
         if container in ("ipv4", "ipv6"):
             if container != fam:
                 return f"{path} in a {fam} flow"
-            if leaf.endswith(("-network", "-dnsname")):
+            if leaf in (f"{device}-{fam}-network", f"ietf-acldns:{device_dns}-dnsname"):
                 continue
-        elif container in L4_PROTOCOL:
-            if flow.protocol != L4_PROTOCOL[container]:
-                return f"{path} needs protocol {L4_PROTOCOL[container]}"
-        elif container == "icmp":
-            if flow.protocol != ICMP_PROTOCOL.get(fam):
-                return f"{path} needs icmp"
+        elif container in L4_PROTOCOL and flow.protocol != L4_PROTOCOL[container]:
+            return f"{path} needs protocol {L4_PROTOCOL[container]}"
+        elif container == "icmp" and flow.protocol != ICMP_PROTOCOL.get(fam):
+            return f"{path} needs icmp"
         spec = EXTRA_LEAVES.get(container, {}).get(leaf)
         if spec is None:
             return f"unknown extra {path}"

@@ -135,10 +135,12 @@ class AceReader:
                 kpath = pointer(eth_path, key)
                 if key == "ethertype":
                     ethertype = self._ethertype(value, kpath)
-                elif key in (f"{peer_side}-mac-address", f"{peer_side}-mac-address-mask"):
-                    if (mac_text := self._mac(value, kpath)) is not None:
-                        extra.append((f"eth/{key}", mac_text))
-                elif key in (f"{device_side}-mac-address", f"{device_side}-mac-address-mask"):
+                elif key in (
+                    f"{peer_side}-mac-address",
+                    f"{peer_side}-mac-address-mask",
+                    f"{device_side}-mac-address",
+                    f"{device_side}-mac-address-mask",
+                ):
                     if (mac_text := self._mac(value, kpath)) is not None:
                         extra.append((f"eth/{key}", mac_text))
                 else:
@@ -209,7 +211,9 @@ class AceReader:
                     if value in ("from-device", "to-device"):
                         initiated = str(value)
                     else:
-                        col.error("invalid-value", kpath, f"direction-initiated is from-device or to-device, not {value!r}")
+                        col.error(
+                            "invalid-value", kpath, f"direction-initiated is from-device or to-device, not {value!r}"
+                        )
                 elif key.endswith("direction-initiated"):
                     col.error("direction-initiated-outside-tcp", kpath, f"direction-initiated in {name}")
                 elif name == "icmp" and key in ("type", "code"):
@@ -282,7 +286,9 @@ class AceReader:
         if has_l4 or not (has_eth and "eth" in allowed):
             if len(ip_families) == 1:
                 return ip_families[0]
-            col.error("ambiguous-family", path, f"no ipv4 or ipv6 match says which family this ACE of {acl_type} is for")
+            col.error(
+                "ambiguous-family", path, f"no ipv4 or ipv6 match says which family this ACE of {acl_type} is for"
+            )
             return None
         return "eth"
 

@@ -93,7 +93,7 @@ def _parse(data: bytes | str, col: Collector, now: datetime) -> MudDocument:
     for key in root:
         if key not in (MUD, acls_key, dialects.ACCESS_LISTS, ACLS):
             col.unknown(pointer("", key), "the top level")
-    meta, policies = parse_meta(root.get(MUD), pointer("", MUD), col)
+    meta, policies = parse_meta(root[MUD], pointer("", MUD), col) if MUD in root else (MudMeta(), {})
     acls = _read_acls(root.get(acls_key) if acls_key else None, pointer("", acls_key or ACLS), col)
     ace_count = sum(len(acl.aces) for acl in acls.values())
 
@@ -134,7 +134,7 @@ def _read_acls(value: object, path: str, col: Collector) -> dict[str, _Acl]:
         return acls
     if len(items) > col.limits.max_acls:
         raise col.fatal("too-many-acls", path, f"{len(items)} ACLs, more than the limit of {col.limits.max_acls}")
-    total = sum(len(a.get("aces", {}).get("ace", ())) for a in items if _is_acl_like(a))
+    total = sum(_ace_count(a) for a in items)
     if total > col.limits.max_aces:
         raise col.fatal("too-many-aces", path, f"{total} ACEs, more than the limit of {col.limits.max_aces}")
     for i, item in enumerate(items):
@@ -157,8 +157,10 @@ def _read_acls(value: object, path: str, col: Collector) -> dict[str, _Acl]:
     return acls
 
 
-def _is_acl_like(item: object) -> bool:
-    return isinstance(item, dict) and isinstance(item.get("aces"), dict) and type(item["aces"].get("ace")) is list
+def _ace_count(item: object) -> int:
+    if isinstance(item, dict) and isinstance(item.get("aces"), dict) and type(item["aces"].get("ace")) is list:
+        return len(item["aces"]["ace"])
+    return 0
 
 
 def _name(obj: dict[str, Any], path: str, col: Collector, what: str) -> str | None:
@@ -167,7 +169,9 @@ def _name(obj: dict[str, Any], path: str, col: Collector, what: str) -> str | No
         return None
     name = col.string(obj["name"], pointer(path, "name"))
     if name is not None and not 1 <= len(name) <= col.limits.max_name_length:
-        col.error("name-length", pointer(path, "name"), f"an {what} name has 1..{col.limits.max_name_length} characters")
+        col.error(
+            "name-length", pointer(path, "name"), f"an {what} name has 1..{col.limits.max_name_length} characters"
+        )
         return None
     return name
 
@@ -221,7 +225,7 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
 
 def _read_aces(acl: _Acl, direction: str, col: Collector, flows: dict[Flow, str], *, quality: bool = True) -> None:
     reader = AceReader(col, direction, acl.type, acl.path)
-    for _name_, ace, path in acl.aces:
+    for _, ace, path in acl.aces:
         for key in ace:
             if key not in ("name", "matches", "actions"):
                 col.unknown(pointer(path, key), "an ACE")
