@@ -1,0 +1,121 @@
+"""Step 8: the input digest, sha256 over one canonical serialisation of every input.
+
+The document is JSON with sorted keys and no whitespace; datetimes in UTC with
+microseconds; floats as Python's shortest repr; every list in id order (see `prepare`).
+Flows are listed once, by key, in key order; everything else names a flow by its position
+in that list. An observation's flow set enters as the sha256 of its sorted positions
+(little-endian uint32), which keeps the document small on popular models while still
+binding every flow of every observation. The digest also binds the bundled public-suffix
+list's version, because the risk classes depend on it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+
+from .prepare import IndexArray, Prepared
+
+DIGEST_FORMAT = "mudhub-consensus-input/1"
+
+try:
+    PSL_VERSION = version("publicsuffixlist")
+except PackageNotFoundError:  # pragma: no cover - only when run from a source tree
+    PSL_VERSION = "unknown"
+
+
+def canonical_time(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, frozenset | set):
+        return sorted(_jsonable(v) for v in value)
+    if isinstance(value, tuple | list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def _params_document(prepared: Prepared) -> dict[str, Any]:
+    fields: dict[str, Any] = dataclasses.asdict(prepared.inp.params)
+    return {name: _jsonable(value) for name, value in fields.items()}
+
+
+def _columns_hash(columns: IndexArray) -> str:
+    return hashlib.sha256(columns.astype("<u4").tobytes()).hexdigest()
+
+
+def _scope(firmware: frozenset[str] | None) -> list[str] | None:
+    return None if firmware is None else sorted(firmware)
+
+
+def canonical_document(prepared: Prepared) -> dict[str, Any]:
+    inp = prepared.inp
+    ctx = inp.context
+    return {
+        "format": DIGEST_FORMAT,
+        "psl": PSL_VERSION,
+        "params": _params_document(prepared),
+        "model": inp.model_id,
+        "firmware": inp.firmware,
+        "as_of": canonical_time(inp.as_of),
+        "context": {
+            "manufacturer_domains": sorted(ctx.manufacturer_domains),
+            "domain_first_seen": sorted((d, canonical_time(t)) for d, t in ctx.domain_first_seen.items()),
+            "firmware_order": list(ctx.firmware_order),
+        },
+        "flows": list(prepared.keys),
+        "contributors": [
+            [c.id, c.trust_level, c.reputation, c.group, c.suspended, c.is_moderator]
+            for c in prepared.contributors.values()
+        ],
+        "observations": [
+            [
+                o.submission_id,
+                o.contributor_id,
+                o.known_firmware,
+                canonical_time(o.last_seen),
+                o.window_hours,
+                _columns_hash(cols),
+            ]
+            for o, cols in zip(prepared.observations, prepared.observation_columns, strict=True)
+        ],
+        "votes": [[v.id, v.contributor_id, v.flow_key, v.value, v.firmware] for v in prepared.votes],
+        "moderator_decisions": [[d.id, d.kind, d.flow_key, d.firmware] for d in prepared.decisions],
+        "manufacturer_profiles": [
+            [
+                p.id,
+                np.asarray(cols).tolist(),
+                _scope(p.firmware),
+                canonical_time(p.issued_at),
+                p.signature_valid,
+                p.certificate_pinned,
+                p.withdrawn,
+                p.superseded,
+            ]
+            for p, cols in zip(prepared.profiles, prepared.profile_columns, strict=True)
+        ],
+        "manufacturer_statements": [
+            [s.id, col, s.verdict, _scope(s.firmware), s.valid]
+            for s, col in zip(prepared.statements, prepared.statement_columns, strict=True)
+        ],
+        "condition_since": sorted((k, canonical_time(t)) for k, t in inp.condition_since.items()),
+    }
+
+
+def canonical_bytes(prepared: Prepared) -> bytes:
+    return json.dumps(
+        canonical_document(prepared), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+    ).encode("ascii")
+
+
+def digest(prepared: Prepared) -> str:
+    return hashlib.sha256(canonical_bytes(prepared)).hexdigest()

@@ -1,0 +1,172 @@
+"""Every number of CONSENSUS.md, in one versioned, immutable parameter set.
+
+A consensus records `params.version`; the input digest covers every field, so a changed
+value under an unchanged version still changes the digest. Settings that override a value
+must also give the set a new version string (`dataclasses.replace(DEFAULT_PARAMS, ...)`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+RiskClass = Literal["V", "T", "H"]
+RISK_CLASSES: tuple[RiskClass, ...] = ("V", "T", "H")
+
+# Public DNS / DoH resolvers. A device that talks to one of them bypasses the gateway's
+# resolver (and with DoH, its visibility), so such a flow is high risk whoever asks for it.
+# Names match themselves and their subdomains.
+PUBLIC_RESOLVER_NAMES: frozenset[str] = frozenset(
+    {
+        "dns.google",
+        "dns.google.com",
+        "cloudflare-dns.com",
+        "one.one.one.one",
+        "1dot1dot1dot1.cloudflare-dns.com",
+        "dns.quad9.net",
+        "dns9.quad9.net",
+        "dns10.quad9.net",
+        "dns11.quad9.net",
+        "doh.opendns.com",
+        "dns.opendns.com",
+        "resolver1.opendns.com",
+        "resolver2.opendns.com",
+        "doh.cleanbrowsing.org",
+        "dns.adguard.com",
+        "dns.adguard-dns.com",
+        "dns.nextdns.io",
+        "doh.mullvad.net",
+        "dns.mullvad.net",
+        "doh.dns.sb",
+        "dns.alidns.com",
+        "doh.pub",
+        "dns.controld.com",
+        "freedns.controld.com",
+        "mozilla.cloudflare-dns.com",
+        "chrome.cloudflare-dns.com",
+    }
+)
+PUBLIC_RESOLVER_ADDRESSES: frozenset[str] = frozenset(
+    {
+        "8.8.8.8",
+        "8.8.4.4",
+        "1.1.1.1",
+        "1.0.0.1",
+        "1.1.1.2",
+        "1.0.0.2",
+        "1.1.1.3",
+        "1.0.0.3",
+        "9.9.9.9",
+        "149.112.112.112",
+        "9.9.9.10",
+        "149.112.112.10",
+        "9.9.9.11",
+        "208.67.222.222",
+        "208.67.220.220",
+        "94.140.14.14",
+        "94.140.15.15",
+        "185.228.168.9",
+        "185.228.169.9",
+        "76.76.2.0",
+        "76.76.10.0",
+        "223.5.5.5",
+        "223.6.6.6",
+        "2001:4860:4860::8888",
+        "2001:4860:4860::8844",
+        "2606:4700:4700::1111",
+        "2606:4700:4700::1001",
+        "2620:fe::fe",
+        "2620:fe::9",
+        "2620:119:35::35",
+        "2620:119:53::53",
+        "2a10:50c0::ad1:ff",
+        "2a10:50c0::ad2:ff",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ClassParams:
+    """The numbers that depend on a flow's risk class."""
+
+    prior_alpha: float
+    prior_beta: float
+    # Dilution floor for the Wilson bound; None means the class has no Wilson condition (V).
+    phi: float | None
+    hold_hours: float
+    needs_approval: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ConsensusParams:
+    version: str = "2026-11-1"
+
+    # Trust-level weights towards ALLOWED (CONSENSUS.md, "Contributors").
+    tl0_weight: float = 0.0
+    tl0_candidate_weight: float = 0.1
+    tl1_reputation_factor: float = 0.5
+    tl2_reputation_factor: float = 1.0
+    tl3_weight: float = 1.0
+
+    # Step 1: multiplier of an observation.
+    age_half_life_days: float = 365.0
+    firmware_older_factor: float = 0.5
+    firmware_max_older: int = 2
+    firmware_unknown_factor: float = 0.5
+
+    # Step 2-3: support, opposition.
+    group_cap: float = 1.0
+    upvote_factor: float = 0.5
+    min_vote_level: int = 2
+    min_approval_level: int = 3
+
+    # Step 4: exposure.
+    window_normaliser_hours: float = 168.0
+
+    # Step 5: statistics.
+    lb_percentile: float = 0.10
+    wilson_z: float = 1.2816
+
+    # Step 6: state.
+    opposition_min: float = 3.0
+    opposition_ratio: float = 2.0
+    min_groups: int = 2
+    lb_threshold: float = 0.40
+    candidate_threshold: float = 0.3
+
+    vendor: ClassParams = ClassParams(prior_alpha=1.0, prior_beta=1.0, phi=None, hold_hours=0.0, needs_approval=False)
+    third_party: ClassParams = ClassParams(
+        prior_alpha=1.0, prior_beta=2.0, phi=0.01, hold_hours=24.0, needs_approval=False
+    )
+    high_risk: ClassParams = ClassParams(
+        prior_alpha=1.0, prior_beta=5.0, phi=0.05, hold_hours=72.0, needs_approval=True
+    )
+
+    # Risk classification.
+    allowed_ports: frozenset[int] = frozenset({53, 67, 68, 123, 443, 853, 5353, 8883})
+    new_domain_days: float = 30.0
+    public_resolver_names: frozenset[str] = field(default=PUBLIC_RESOLVER_NAMES)
+    public_resolver_addresses: frozenset[str] = field(default=PUBLIC_RESOLVER_ADDRESSES)
+
+    def for_class(self, risk_class: str) -> ClassParams:
+        if risk_class == "V":
+            return self.vendor
+        if risk_class == "T":
+            return self.third_party
+        if risk_class == "H":
+            return self.high_risk
+        raise ValueError(f"unknown risk class {risk_class!r}")
+
+
+DEFAULT_PARAMS = ConsensusParams()
+
+# Every parameter set a stored consensus may name, so a provenance row can be re-derived
+# from its `params_version` alone. Add a new set here; never change a published one.
+PARAMS_BY_VERSION: dict[str, ConsensusParams] = {DEFAULT_PARAMS.version: DEFAULT_PARAMS}
+
+
+def params_for_version(version: str) -> ConsensusParams:
+    try:
+        return PARAMS_BY_VERSION[version]
+    except KeyError:
+        raise ValueError(f"unknown consensus parameter version {version!r}") from None

@@ -1,0 +1,188 @@
+"""Steps 1-4: multipliers, support per independence group, opposition and exposure.
+
+Everything is an integer count of milli-units. Each (contributor, flow) term is rounded
+once (half to even) and then only integers are added, so the totals do not depend on the
+order of anything. The work is one pass over the observations and a few numpy operations
+on a (contributors x flows) matrix: linear in contributors x flows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from .inputs import ContributorSnapshot, Vote
+from .params import ConsensusParams
+from .prepare import IndexArray, Prepared
+from .weights import MILLI, age_factor, allow_weight, candidate_weight, firmware_factor, to_milli
+
+Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(slots=True)
+class Support:
+    """Per flow column: A, K, B, the TL0-inclusive recount, and who counted."""
+
+    a_milli: Int64Array
+    k: Int64Array
+    b_milli: Int64Array
+    candidate_milli: Int64Array
+    exposure_milli: int
+    in_universe: BoolArray
+    # observation index (into Prepared.observations) of each counted observation, id order
+    counted: list[int]
+    # counted observation x flow membership, transposed: membership[column] is a row mask
+    membership: BoolArray
+    approved_by_vote: set[int] = field(default_factory=set)
+    vote_ids: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _group_rows(values: Int64Array, row_groups: IndexArray, n_groups: int) -> Int64Array:
+    """Sums rows of `values` into their groups; rows are sorted by group."""
+    shape = (n_groups, *values.shape[1:])
+    out: Int64Array = np.zeros(shape, dtype=np.int64)
+    if len(row_groups):
+        starts = np.flatnonzero(np.r_[True, row_groups[1:] != row_groups[:-1]])
+        out[row_groups[starts]] = np.add.reduceat(values, starts, axis=0)
+    return out
+
+
+def _choose_votes(
+    prepared: Prepared, target: str | None, in_universe: BoolArray, own: dict[str, BoolArray]
+) -> list[tuple[int, Vote]]:
+    """One vote per (voter, flow): the one scoped to the firmware over an all-firmware one.
+
+    Votes outside the firmware scope, on flows nobody observed for it, by suspended
+    accounts, or on the voter's own flows (CONSENSUS.md step 3) do not count.
+    """
+    chosen: dict[tuple[str, int], Vote] = {}
+    for vote in prepared.votes:
+        if vote.firmware is not None and vote.firmware != target:
+            continue
+        column = prepared.column_of_key.get(vote.flow_key)
+        if column is None or not in_universe[column]:
+            continue
+        voter = prepared.contributors[vote.contributor_id]
+        if voter.suspended:
+            continue
+        mine = own.get(vote.contributor_id)
+        if mine is not None and mine[column]:
+            continue
+        slot = (vote.contributor_id, column)
+        previous = chosen.get(slot)
+        if previous is None or (previous.firmware is None and vote.firmware is not None):
+            chosen[slot] = vote
+        elif (previous.firmware is None) == (vote.firmware is None) and previous.value != vote.value:
+            raise ValueError(f"votes {previous.id} and {vote.id} disagree on one flow in one scope")
+    return [(column, vote) for (_, column), vote in sorted(chosen.items())]
+
+
+def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParams) -> Support:
+    """Steps 1-4 for every flow column. The flows decided are those observed for this
+    firmware plus `named` (the covering profile's and the applicable statements' flows)."""
+    inp = prepared.inp
+    contributors = prepared.contributors
+    target = inp.resolved_firmware
+    n_flows = len(prepared.keys)
+    cap = to_milli(params.group_cap)
+    position = {fw: i for i, fw in enumerate(inp.context.firmware_order)}
+
+    # Step 1: the multiplier of each observation that counts for this firmware.
+    counted: list[int] = []
+    multipliers: list[float] = []
+    exposures: list[float] = []
+    for index, obs in enumerate(prepared.observations):
+        factor = firmware_factor(obs.known_firmware, target, position, params)
+        if factor == 0.0:
+            continue
+        multiplier = age_factor(obs.last_seen, inp.as_of, params) * factor
+        counted.append(index)
+        multipliers.append(multiplier)
+        exposures.append(multiplier * min(1.0, obs.window_hours / params.window_normaliser_hours))
+
+    def by_group(cid: str) -> tuple[str, str]:
+        return contributors[cid].group, cid
+
+    observers = sorted({prepared.observations[i].contributor_id for i in counted}, key=by_group)
+    row_of = {cid: row for row, cid in enumerate(observers)}
+    best = np.zeros((len(observers), n_flows), dtype=np.float64)
+    exposure = np.zeros(len(observers), dtype=np.float64)
+    membership = np.zeros((len(counted), n_flows), dtype=np.bool_)
+    for j, index in enumerate(counted):
+        columns = prepared.observation_columns[index]
+        row = row_of[prepared.observations[index].contributor_id]
+        # Each contributor counts once per flow, with its largest multiplier.
+        best[row, columns] = np.maximum(best[row, columns], multipliers[j])
+        exposure[row] = max(exposure[row], exposures[j])
+        membership[j, columns] = True
+    own = {cid: best[row_of[cid]] > 0.0 for cid in observers}
+    in_universe = membership.any(axis=0) | named
+
+    votes = _choose_votes(prepared, target, in_universe, own)
+    groups = sorted(
+        {contributors[c].group for c in observers} | {contributors[v.contributor_id].group for _, v in votes}
+    )
+    group_index = {g: i for i, g in enumerate(groups)}
+    row_groups = np.array([group_index[contributors[c].group] for c in observers], dtype=np.intp)
+
+    # Step 2: support per group, capped at 1.0; the TL0-inclusive recount for rule 6.5 alike.
+    snapshots: list[ContributorSnapshot] = [contributors[c] for c in observers]
+    w_allow = np.array([allow_weight(c, params) for c in snapshots], dtype=np.float64)
+    w_candidate = np.array([candidate_weight(c, params) for c in snapshots], dtype=np.float64)
+    allow = _group_rows(np.rint(best * w_allow[:, None] * MILLI).astype(np.int64), row_groups, len(groups))
+    candidate = _group_rows(np.rint(best * w_candidate[:, None] * MILLI).astype(np.int64), row_groups, len(groups))
+
+    support = Support(
+        a_milli=np.zeros(n_flows, dtype=np.int64),
+        k=np.zeros(n_flows, dtype=np.int64),
+        b_milli=np.zeros(n_flows, dtype=np.int64),
+        candidate_milli=np.zeros(n_flows, dtype=np.int64),
+        exposure_milli=0,
+        in_universe=in_universe,
+        counted=counted,
+        membership=np.ascontiguousarray(membership.T),
+    )
+
+    for column, vote in votes:
+        voter = contributors[vote.contributor_id]
+        if vote.value != 1:
+            continue
+        counts = False
+        if voter.trust_level >= params.min_vote_level:
+            term = to_milli(params.upvote_factor * allow_weight(voter, params))
+            allow[group_index[voter.group], column] += term
+            candidate[group_index[voter.group], column] += term
+            counts = term > 0
+        if voter.trust_level >= params.min_approval_level or voter.is_moderator:
+            support.approved_by_vote.add(column)
+            counts = True
+        if counts:
+            support.vote_ids.setdefault(column, []).append(vote.id)
+
+    allow = np.minimum(allow, cap)
+    support.a_milli = allow.sum(axis=0)
+    support.k = (allow > 0).sum(axis=0)
+    support.candidate_milli = np.minimum(candidate, cap).sum(axis=0)
+
+    # Step 3: opposition, from TL2+ down-votes of groups that do not support the flow.
+    opposition = np.zeros((len(groups), n_flows), dtype=np.int64)
+    for column, vote in votes:
+        voter = contributors[vote.contributor_id]
+        if vote.value != -1 or voter.trust_level < params.min_vote_level:
+            continue
+        group = group_index[voter.group]
+        if allow[group, column] > 0:
+            continue
+        term = to_milli(allow_weight(voter, params))
+        if term > 0:
+            opposition[group, column] += term
+            support.vote_ids.setdefault(column, []).append(vote.id)
+    support.b_milli = np.minimum(opposition, cap).sum(axis=0)
+
+    # Step 4: exposure, from every group with an observation that counts for this firmware.
+    exposure_terms = np.rint(exposure * w_allow * MILLI).astype(np.int64)
+    support.exposure_milli = int(np.minimum(_group_rows(exposure_terms, row_groups, len(groups)), cap).sum())
+    return support
