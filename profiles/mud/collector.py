@@ -7,6 +7,31 @@ from typing import Literal
 from .errors import Problem
 from .limits import Limits
 
+# Member names that only the pre-RFC drafts (draft-ietf-opsawg-mud before -20, and the
+# matching ACL drafts) use. osMUD's MUDFILE.NEST keys its ACLs by acl-name/acl-type and puts
+# ports inside the L3 container; reading that would mean guessing which draft revision's
+# semantics were meant, so it is refused with a message that says what it is.
+PRE_RFC_MEMBERS = frozenset(
+    {
+        "acl-name",
+        "acl-type",
+        "access-list-entries",
+        "rule-name",
+        "ipv4-acl",
+        "ipv6-acl",
+        "ietf-mud:mud-acl",
+        "ietf-mud:same-manufacturer",
+        "source-port-range",
+        "destination-port-range",
+        "source-port-range-or-operator",
+        "destination-port-range-or-operator",
+    }
+)
+PRE_RFC_MESSAGE = (
+    "pre-RFC draft syntax ({member}): this file follows a MUD draft, not RFC 8520/RFC 8519; "
+    "convert it (name/type, aces/ace, ipv4/tcp containers) before importing it"
+)
+
 Mode = Literal["strict", "import"]
 MODES: tuple[str, ...] = ("strict", "import")
 
@@ -17,19 +42,21 @@ class Abort(Exception):
 
 def pointer(path: str, key: str | int) -> str:
     """Append one RFC 6901 reference token to a JSON Pointer."""
-    if isinstance(key, int):
-        return f"{path}/{key}"
-    return f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
+    if type(key) is str and ("~" in key or "/" in key):
+        return f"{path}/{key.replace('~', '~0').replace('/', '~1')}"
+    return f"{path}/{key}"
 
 
 class Collector:
-    __slots__ = ("errors", "limits", "mode", "warnings")
+    __slots__ = ("errors", "limits", "mode", "pre_rfc", "warnings")
 
     def __init__(self, mode: Mode, limits: Limits) -> None:
         self.mode = mode
         self.limits = limits
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
+        # Members of the pre-RFC drafts, found where unknown members are looked for.
+        self.pre_rfc: list[Problem] = []
 
     @property
     def strict(self) -> bool:
@@ -48,7 +75,10 @@ class Collector:
         else:
             self.warn(code, path, message + " (normalised on import)")
 
-    def unknown(self, path: str, where: str) -> None:
+    def unknown(self, path: str, where: str, key: str) -> None:
+        if key in PRE_RFC_MEMBERS:
+            self.pre_rfc.append(Problem("pre-rfc-draft", path, PRE_RFC_MESSAGE.format(member=key)))
+            return
         # yanglint rejects unknown members, so strict does too; on import an unknown member
         # outside the matches only loses information that no flow carries, so it is dropped.
         if self.strict:

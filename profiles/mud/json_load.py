@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from itertools import accumulate
 from typing import Any
 
 from .collector import Abort, Collector, pointer
@@ -16,22 +18,33 @@ class _DupDict(dict[str, Any]):
     duplicates: list[str]
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) != len(pairs):
-        dup = _DupDict(d)
-        seen: set[str] = set()
-        dup.duplicates = [k for k, _ in pairs if k in seen or seen.add(k)]  # type: ignore[func-returns-value]
-        return dup
-    return d
+def _with_duplicates(d: dict[str, Any], pairs: list[tuple[str, Any]]) -> _DupDict:
+    dup = _DupDict(d)
+    seen: set[str] = set()
+    dup.duplicates = []
+    for key, _ in pairs:
+        if key in seen:
+            dup.duplicates.append(key)
+        seen.add(key)
+    return dup
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _decode(text: str) -> Any:
-    return json.loads(text, object_pairs_hook=_pairs, parse_constant=_no_constant)
+def _decode(text: str) -> tuple[Any, bool]:
+    """The value and whether some object had a duplicate member."""
+    duplicates: list[bool] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        d = dict(items)
+        if len(d) != len(items):
+            duplicates.append(True)
+            return _with_duplicates(d, items)
+        return d
+
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constant), bool(duplicates)
 
 
 def load(data: bytes | str, col: Collector) -> Any:
@@ -54,47 +67,53 @@ def load(data: bytes | str, col: Collector) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise col.fatal("not-utf8", "", f"not UTF-8 at byte {exc.start}: {exc.reason}") from None
-    value = _parse_text(text, col)
+    value = _parse_text(text, raw, col)
     if isinstance(value, str):
         # One Deepness-Lab file is the MUD JSON serialised again as a JSON string (a tool
         # called json.dumps on text). Unwrapping once is unambiguous; twice is not tolerated.
         col.dialect("dialect-double-encoded", "", "the document is a JSON string that holds the MUD JSON")
         if col.strict:
             raise Abort()
-        value = _parse_text(value, col)
-    _check_shape(value, col)
+        try:
+            inner = value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise col.fatal("not-utf8", "", "the double-encoded document holds a lone surrogate") from None
+        value = _parse_text(value, inner, col)
     return value
 
 
-def _parse_text(text: str, col: Collector) -> Any:
+def _parse_text(text: str, raw: bytes, col: Collector) -> Any:
     try:
-        return _decode(text)
+        value, duplicates = _decode(text)
     except RecursionError:
         raise col.fatal("too-deep", "", f"nesting deeper than {col.limits.max_depth}") from None
     except json.JSONDecodeError as exc:
         raise col.fatal("not-json", "", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:  # NaN/Infinity, or an integer with more digits than Python reads
         raise col.fatal("not-json", "", str(exc)[:200]) from None
-
-
-def _check_shape(value: Any, col: Collector) -> None:
-    """Depth limit and duplicate members, over the whole document (unknown members included)."""
-    limit = col.limits.max_depth
-    found_dup = False
-    stack: list[tuple[Any, int]] = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            raise col.fatal("too-deep", "", f"nesting deeper than {limit}")
-        children = node.values() if isinstance(node, dict) else node
-        if type(node) is _DupDict:
-            found_dup = True
-        for child in children:
-            if isinstance(child, dict | list):
-                stack.append((child, depth + 1))
-    if found_dup:
+    if _max_depth(raw) > col.limits.max_depth:
+        raise col.fatal("too-deep", "", f"nesting deeper than {col.limits.max_depth}")
+    if duplicates:
         _report_duplicates(value, "", col)
         raise Abort()
+    return value
+
+
+_KEEP_BRACKETS_AND_QUOTES = bytes(c for c in range(256) if c not in b'"[]{}')
+_BRACKETS_ONLY = bytes(c for c in range(256) if c not in b"[]{}")
+_STRING = re.compile(rb'"[^"]*"')
+_DELTA = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _max_depth(raw: bytes) -> int:
+    """The deepest nesting of valid JSON text, computed on the text (faster than walking the tree).
+
+    Escaped backslashes, then escaped quotes, are removed first, so what is left between two
+    quotes is exactly a string's brackets, which do not count.
+    """
+    reduced = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP_BRACKETS_AND_QUOTES)
+    reduced = _STRING.sub(b"", reduced.replace(b'""', b"")).translate(None, _BRACKETS_ONLY)
+    return max(accumulate(map(_DELTA.__getitem__, reduced)), default=0)
 
 
 def _report_duplicates(node: Any, path: str, col: Collector) -> None:

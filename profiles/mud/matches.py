@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+from functools import lru_cache
 
-from .collector import Collector, json_type, pointer
+from .collector import PRE_RFC_MEMBERS, Collector, json_type, pointer
 from .flows import Flow, PortMatch
 from .values import ValueProblem, canonical_host, canonical_mac, canonical_prefix, check_uri, ip_literal
 
@@ -64,6 +65,26 @@ EXTRA_LEAVES: dict[str, dict[str, tuple[str, int, int]]] = {
 # Kinds of the address leaves that land in `extra` (the device side, or a MAC beside an IP match).
 EXTRA_ADDRESSES = ("-ipv4-network", "-ipv6-network", "-dnsname", "-mac-address", "-mac-address-mask")
 
+_MATCH_KEYS = frozenset({"eth", "ipv4", "ipv6", "tcp", "udp", "icmp", MUD_MATCH})
+_L3 = ("ipv4", "ipv6")
+_L4 = ("tcp", "udp", "icmp")
+
+
+@lru_cache(maxsize=65536)
+def _eq(port: int) -> PortMatch:
+    return PortMatch.eq(port)
+
+
+_VALUELESS = frozenset({"same-manufacturer", "local-networks", "my-controller"})
+
+
+@lru_cache(maxsize=16384)
+def _host_value(text: str) -> str:
+    """An inet:host value: the canonical IP literal or DNS name."""
+    literal = ip_literal(text)
+    return str(literal) if literal is not None else canonical_host(text)
+
+
 _SIDES = {"from-device": ("destination", "source"), "to-device": ("source", "destination")}
 _DNS_SIDES = {"from-device": ("dst", "src"), "to-device": ("src", "dst")}
 
@@ -77,6 +98,16 @@ class AceReader:
         self.acl_type = acl_type
         self.acl_path = acl_path
         self.skipped = False
+        peer, device = _SIDES[direction]
+        dns_peer, dns_device = _DNS_SIDES[direction]
+        self.peer_side = peer
+        self.eth_macs = frozenset(f"{side}-mac-address{m}" for side in (peer, device) for m in ("", "-mask"))
+        # Per family: (peer network leaf, peer dnsname leaf, device network leaf, device dnsname leaf)
+        self.l3_leaves = {
+            fam: (f"{peer}-{fam}-network", f"ietf-acldns:{dns_peer}-dnsname", f"{device}-{fam}-network",
+                  f"ietf-acldns:{dns_device}-dnsname")
+            for fam in ("ipv4", "ipv6")
+        }  # fmt: skip
 
     def _skip(self, code: str, path: str, message: str) -> None:
         # Some ACEs of real files cannot mean anything (a wildcard name, an IPv4 address in an
@@ -92,8 +123,7 @@ class AceReader:
         col = self.col
         errors_before = len(col.errors)
         self.skipped = False
-        peer_side, device_side = _SIDES[self.direction]
-        dns_peer, dns_device = _DNS_SIDES[self.direction]
+        peer_side = self.peer_side
         extra: list[tuple[str, str]] = []
         abstraction: tuple[str, str] | None = None
         dnsname: str | None = None
@@ -106,18 +136,20 @@ class AceReader:
         icmp: dict[str, int] = {}
 
         for key in matches:
-            if key not in ("eth", "ipv4", "ipv6", "tcp", "udp", "icmp", MUD_MATCH):
+            if key not in _MATCH_KEYS:
                 kpath = pointer(path, key)
                 if key in ("egress-interface", "ingress-interface"):
                     col.error("unsupported-match", kpath, f"{key} names an interface of one device, not a MUD peer")
                 elif key.endswith("direction-initiated"):
                     col.error("direction-initiated-outside-tcp", kpath, "direction-initiated belongs under tcp")
+                elif key in PRE_RFC_MEMBERS:
+                    col.unknown(kpath, "matches", key)
                 else:
                     # Never ignored, not even on import: dropping a match would widen the rule.
                     col.error("unknown-member", kpath, "unknown match; it cannot be dropped without widening the rule")
 
-        l3 = [k for k in ("ipv4", "ipv6") if k in matches]
-        l4 = [k for k in ("tcp", "udp", "icmp") if k in matches]
+        l3 = [k for k in _L3 if k in matches]
+        l4 = [k for k in _L4 if k in matches]
         if len(l3) > 1:
             col.error("family-mismatch", path, "an ACE matches either ipv4 or ipv6 headers, not both")
             return None
@@ -129,22 +161,16 @@ class AceReader:
             return None
 
         if "eth" in matches:
-            eth_path = pointer(path, "eth")
+            eth_path = path + "/eth"
             eth = col.obj(matches["eth"], eth_path)
             for key, value in (eth or {}).items():
-                kpath = pointer(eth_path, key)
                 if key == "ethertype":
-                    ethertype = self._ethertype(value, kpath)
-                elif key in (
-                    f"{peer_side}-mac-address",
-                    f"{peer_side}-mac-address-mask",
-                    f"{device_side}-mac-address",
-                    f"{device_side}-mac-address-mask",
-                ):
-                    if (mac_text := self._mac(value, kpath)) is not None:
+                    ethertype = self._ethertype(value, pointer(eth_path, key))
+                elif key in self.eth_macs:
+                    if (mac_text := self._mac(value, pointer(eth_path, key))) is not None:
                         extra.append((f"eth/{key}", mac_text))
                 else:
-                    self._unknown_match(kpath, "eth", key)
+                    self._unknown_match(pointer(eth_path, key), "eth", key)
             if family == "eth":
                 # A MAC on the peer side is the peer itself when nothing else names one.
                 peer_mac = dict(extra).get(f"eth/{peer_side}-mac-address")
@@ -157,16 +183,20 @@ class AceReader:
 
         if l3:
             fam = l3[0]
-            l3_path = pointer(path, fam)
+            l3_path = path + "/" + fam
+            peer_net, peer_dns, device_net, device_dns = self.l3_leaves[fam]
             container = col.obj(matches[fam], l3_path)
             for key, value in (container or {}).items():
-                kpath = pointer(l3_path, key)
                 if key == "protocol":
-                    protocol = col.integer(value, kpath, 0, 255)
-                elif key == f"{peer_side}-{fam}-network":
-                    network = self._prefix(value, kpath, fam)
-                elif key == f"ietf-acldns:{dns_peer}-dnsname":
-                    host = self._host(value, kpath)
+                    if type(value) is int and 0 <= value <= 255:
+                        protocol = value
+                    else:
+                        protocol = col.integer(value, pointer(l3_path, key), 0, 255)
+                elif key == peer_net:
+                    network = self._prefix(value, l3_path, key, fam)
+                elif key == peer_dns:
+                    host = self._host(value, l3_path, key)
+                    kpath = pointer(l3_path, key)
                     if host is not None and (literal := ip_literal(host)) is not None:
                         col.warn("dnsname-ip-literal", kpath, f"{host} is an IP address, read as a network")
                         if f"ipv{literal.version}" != fam:
@@ -177,22 +207,22 @@ class AceReader:
                             network = f"{literal}/{literal.max_prefixlen}"
                     else:
                         dnsname = host
-                elif key == f"{device_side}-{fam}-network":
-                    if (prefix := self._prefix(value, kpath, fam)) is not None:
+                elif key == device_net:
+                    if (prefix := self._prefix(value, l3_path, key, fam)) is not None:
                         extra.append((f"{fam}/{key}", prefix))
-                elif key == f"ietf-acldns:{dns_device}-dnsname":
-                    if (host := self._host(value, kpath)) is not None:
+                elif key == device_dns:
+                    if (host := self._host(value, l3_path, key)) is not None:
                         extra.append((f"{fam}/{key}", host))
                 elif key in EXTRA_LEAVES[fam]:
-                    self._extra(fam, key, value, kpath, extra)
+                    self._extra(fam, key, value, pointer(l3_path, key), extra)
                 else:
-                    self._unknown_match(kpath, fam, key)
+                    self._unknown_match(pointer(l3_path, key), fam, key)
             if dnsname is not None and network is not None:
                 col.error("ambiguous-peer", l3_path, "both a network and a dnsname name the peer")
 
         if l4:
             name = l4[0]
-            l4_path = pointer(path, name)
+            l4_path = path + "/" + name
             expected = ICMP_PROTOCOL.get(family, -1) if name == "icmp" else L4_PROTOCOL[name]
             if family == "eth":
                 col.error("family-mismatch", l4_path, f"{name} matches need an ipv4 or ipv6 ACE")
@@ -202,12 +232,19 @@ class AceReader:
                 col.error("protocol-mismatch", l4_path, f"protocol {protocol} contradicts {name} (protocol {expected})")
             container = col.obj(matches[name], l4_path)
             for key, value in (container or {}).items():
-                kpath = pointer(l4_path, key)
                 if name != "icmp" and key in ("source-port", "destination-port"):
-                    port = self._port(value, kpath)
+                    # The common spelling, {"operator": "eq", "port": N}, skips the general reader.
+                    if type(value) is dict and len(value) == 2 and value.get("operator") == "eq":
+                        number = value.get("port")
+                        if type(number) is int and 0 <= number <= 65535:
+                            ports[key] = _eq(number)
+                            continue
+                    port = self._port(value, pointer(l4_path, key))
                     if port is not None:
                         ports[key] = port
-                elif key == INITIATED and name == "tcp":
+                    continue
+                kpath = pointer(l4_path, key)
+                if key == INITIATED and name == "tcp":
                     if value in ("from-device", "to-device"):
                         initiated = str(value)
                     else:
@@ -225,7 +262,7 @@ class AceReader:
                     self._unknown_match(kpath, name, key)
 
         if MUD_MATCH in matches:
-            abstraction = self._abstraction(matches[MUD_MATCH], pointer(path, MUD_MATCH))
+            abstraction = self._abstraction(matches[MUD_MATCH], path + "/" + MUD_MATCH)
             if abstraction is not None and dnsname is not None:
                 col.error("ambiguous-peer", path, "both a MUD abstraction and a dnsname name the peer")
 
@@ -293,9 +330,18 @@ class AceReader:
         return "eth"
 
     def _unknown_match(self, path: str, container: str, key: str) -> None:
+        if key in PRE_RFC_MEMBERS:
+            self.col.unknown(path, container, key)
+            return
         self.col.error("unknown-member", path, f"{key!r} is not a match of {container}; it cannot be dropped")
 
-    def _host(self, value: object, path: str) -> str | None:
+    def _host(self, value: object, base: str, key: str) -> str | None:
+        if type(value) is str:
+            try:
+                return _host_value(value)
+            except ValueProblem:
+                pass
+        path = pointer(base, key)
         text = self.col.string(value, path)
         if text is None:
             return None
@@ -310,7 +356,15 @@ class AceReader:
                 self.col.error(exc.code, path, str(exc))
             return None
 
-    def _prefix(self, value: object, path: str, family: str) -> str | None:
+    def _prefix(self, value: object, base: str, key: str, family: str) -> str | None:
+        if type(value) is str:
+            try:
+                prefix, host_bits = canonical_prefix(value, family)
+                if not host_bits:
+                    return prefix
+            except ValueProblem:
+                pass
+        path = pointer(base, key)
         text = self.col.string(value, path)
         if text is None:
             return None
@@ -431,6 +485,10 @@ class AceReader:
 
     def _abstraction(self, value: object, path: str) -> tuple[str, str] | None:
         col = self.col
+        if type(value) is dict and len(value) == 1:
+            key, leaf = next(iter(value.items()))
+            if key in _VALUELESS and leaf == [None]:
+                return key, ""
         mud = col.obj(value, path)
         if mud is None:
             return None
@@ -446,7 +504,7 @@ class AceReader:
                         continue
                 found.append((key, ""))
             elif key == "manufacturer":
-                if (host := self._host(leaf, kpath)) is not None:
+                if (host := self._host(leaf, path, key)) is not None:
                     found.append((key, host))
             elif key in ("model", "controller"):
                 text = col.string(leaf, kpath)

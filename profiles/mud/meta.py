@@ -74,7 +74,7 @@ def parse_meta(value: object, path: str, col: Collector) -> tuple[MudMeta, dict[
 
     for key in mud:
         if key not in _KNOWN:
-            col.unknown(member(key), "ietf-mud:mud")
+            col.unknown(member(key), "ietf-mud:mud", key)
 
     version = mud.get("mud-version")
     if version is None:
@@ -165,7 +165,7 @@ def _policy(value: object, path: str, col: Collector) -> list[tuple[str, str]]:
         return out
     for key in policy:
         if key != "access-lists":
-            col.unknown(pointer(path, key), "a policy")
+            col.unknown(pointer(path, key), "a policy", key)
     if "access-lists" not in policy:
         return out
     path = pointer(path, "access-lists")
@@ -174,7 +174,7 @@ def _policy(value: object, path: str, col: Collector) -> list[tuple[str, str]]:
         return out
     for key in lists:
         if key != "access-list":
-            col.unknown(pointer(path, key), "access-lists")
+            col.unknown(pointer(path, key), "access-lists", key)
     if "access-list" not in lists:
         return out
     path = pointer(path, "access-list")
@@ -189,7 +189,7 @@ def _policy(value: object, path: str, col: Collector) -> list[tuple[str, str]]:
             continue
         for key in item:
             if key != "name":
-                col.unknown(pointer(entry_path, key), "an access-list entry")
+                col.unknown(pointer(entry_path, key), "an access-list entry", key)
         if "name" not in item:
             col.error("missing-member", pointer(entry_path, "name"), "an access-list entry needs a name")
             continue

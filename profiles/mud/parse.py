@@ -27,6 +27,8 @@ ACL_TYPES = frozenset(
         "mixed-eth-ipv4-ipv6-acl-type",
     }
 )
+_ACE_KEYS = frozenset({"name", "matches", "actions"})
+_ACCEPT = ("accept", ACL_PREFIX + "accept")
 FORWARDING = frozenset({"accept", "drop", "reject"})
 LOGGING = frozenset({"log-syslog", "log-none"})
 
@@ -86,13 +88,12 @@ def _parse(data: bytes | str, col: Collector, now: datetime) -> MudDocument:
     root = load(data, col)
     if not isinstance(root, dict):
         raise col.fatal("not-an-object", "", "the top level of a MUD file is a JSON object")
-    dialects.reject_pre_rfc(root, col)
     if MUD not in root:
         col.error("missing-mud-container", "", f'no top-level "{MUD}" member')
     acls_key = dialects.acls_member(root, col)
     for key in root:
         if key not in (MUD, acls_key, dialects.ACCESS_LISTS, ACLS):
-            col.unknown(pointer("", key), "the top level")
+            col.unknown(pointer("", key), "the top level", key)
     meta, policies = parse_meta(root[MUD], pointer("", MUD), col) if MUD in root else (MudMeta(), {})
     acls = _read_acls(root.get(acls_key) if acls_key else None, pointer("", acls_key or ACLS), col)
     ace_count = sum(len(acl.aces) for acl in acls.values())
@@ -112,6 +113,9 @@ def _parse(data: bytes | str, col: Collector, now: datetime) -> MudDocument:
             col.warn("unused-acl", pointer(acl.path, "name"), f"no policy uses ACL {acl.name!r}; it makes no flow")
             # Still checked: strict must refuse what yanglint refuses, used or not.
             _read_aces(acl, "from-device", col, {}, quality=False)
+    if col.pre_rfc:
+        # The other problems of a draft-syntax file are consequences of it: say only what it is.
+        col.errors[:] = col.pre_rfc
     if col.errors:
         raise Abort()
     col.warnings.extend(checks.meta_warnings(meta, now))
@@ -127,7 +131,7 @@ def _read_acls(value: object, path: str, col: Collector) -> dict[str, _Acl]:
         return acls
     for key in container:
         if key != "acl":
-            col.unknown(pointer(path, key), "acls")
+            col.unknown(pointer(path, key), "acls", key)
     path = pointer(path, "acl")
     items = col.array(container.get("acl", []), path)
     if items is None:
@@ -146,7 +150,7 @@ def _read_acls(value: object, path: str, col: Collector) -> dict[str, _Acl]:
         acl_type = _acl_type(acl.get("type"), pointer(acl_path, "type"), col)
         for key in acl:
             if key not in ("name", "type", "aces"):
-                col.unknown(pointer(acl_path, key), "an ACL")
+                col.unknown(pointer(acl_path, key), "an ACL", key)
         aces = _ace_list(acl.get("aces"), pointer(acl_path, "aces"), col)
         if name is None or acl_type is None:
             continue
@@ -164,6 +168,9 @@ def _ace_count(item: object) -> int:
 
 
 def _name(obj: dict[str, Any], path: str, col: Collector, what: str) -> str | None:
+    name = obj.get("name")
+    if type(name) is str and 1 <= len(name) <= col.limits.max_name_length and name.isascii():
+        return name
     if "name" not in obj:
         col.error("missing-member", pointer(path, "name"), f"an {what} needs a name")
         return None
@@ -203,12 +210,12 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
         return out
     for key in aces:
         if key != "ace":
-            col.unknown(pointer(path, key), "aces")
+            col.unknown(pointer(path, key), "aces", key)
     path = pointer(path, "ace")
     items = col.array(aces.get("ace", []), path)
     seen: set[str] = set()
     for i, item in enumerate(items or ()):
-        ace_path = pointer(path, i)
+        ace_path = f"{path}/{i}"
         ace = col.obj(item, ace_path)
         if ace is None:
             continue
@@ -226,16 +233,21 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
 def _read_aces(acl: _Acl, direction: str, col: Collector, flows: dict[Flow, str], *, quality: bool = True) -> None:
     reader = AceReader(col, direction, acl.type, acl.path)
     for _, ace, path in acl.aces:
-        for key in ace:
-            if key not in ("name", "matches", "actions"):
-                col.unknown(pointer(path, key), "an ACE")
-        accept = _actions(ace.get("actions"), pointer(path, "actions"), col)
+        if not _ACE_KEYS.issuperset(ace):
+            for key in ace:
+                if key not in _ACE_KEYS:
+                    col.unknown(pointer(path, key), "an ACE", key)
+        actions = ace.get("actions")
+        if type(actions) is dict and len(actions) == 1 and actions.get("forwarding") in _ACCEPT:
+            accept = True
+        else:
+            accept = _actions(actions, path + "/actions", col)
         matches: dict[str, Any] | None = {}
         if "matches" in ace:
-            matches = col.obj(ace["matches"], pointer(path, "matches"))
+            matches = col.obj(ace["matches"], path + "/matches")
         if matches is None:
             continue
-        flow = reader.flow(matches, pointer(path, "matches"))
+        flow = reader.flow(matches, path + "/matches")
         if flow is None or not accept:
             continue
         if flow in flows:
@@ -256,7 +268,7 @@ def _actions(value: object, path: str, col: Collector) -> bool:
         return False
     for key in actions:
         if key not in ("forwarding", "logging"):
-            col.unknown(pointer(path, key), "actions")
+            col.unknown(pointer(path, key), "actions", key)
     if "logging" in actions and (log := col.string(actions["logging"], pointer(path, "logging"))) is not None:
         if log.removeprefix(ACL_PREFIX) not in LOGGING:
             col.error("invalid-identity", pointer(path, "logging"), f"{log!r} is not log-syslog or log-none")
