@@ -59,8 +59,11 @@ SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
-# The public origin gateways fetch MUD files from; it is written into every mud-url.
-MUDHUB_PUBLIC_URL = env.str("MUDHUB_PUBLIC_URL", default=f"http://{MUDHUB_BIND}").rstrip("/")
+# The public origin gateways fetch MUD files from; it is written into every mud-url, which
+# RFC 8520 requires to be https (in production a TLS proxy or CDN sits in front).
+MUDHUB_PUBLIC_URL = env.str("MUDHUB_PUBLIC_URL", default=f"https://{MUDHUB_BIND}").rstrip("/")
+if not MUDHUB_PUBLIC_URL.startswith("https://"):
+    raise ImproperlyConfigured("MUDHUB_PUBLIC_URL must be an https:// origin: RFC 8520 MUD URLs are https")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,7 +165,14 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "profiles.tasks.worker_heartbeat", "schedule": timedelta(minutes=1)},
+    "sweep-dirty-models": {"task": "profiles.tasks.sweep_dirty_models", "schedule": timedelta(minutes=1)},
 }
+# A burst of submissions for one model is merged into one recompute this many seconds later.
+MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
+# The cache-validity (hours, 1..168) written into served MUD files and their Cache-Control.
+MUDHUB_CACHE_VALIDITY_HOURS = env.int("MUDHUB_CACHE_VALIDITY_HOURS", default=24)
+if not 1 <= MUDHUB_CACHE_VALIDITY_HOURS <= 168:
+    raise ImproperlyConfigured("MUDHUB_CACHE_VALIDITY_HOURS must be within 1..168 (RFC 8520)")
 
 # --- Auth and API -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -182,7 +192,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["profiles.api.parsers.RawJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",

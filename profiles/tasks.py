@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from datetime import timedelta
 
 from celery import Task, shared_task
 from django.utils import timezone
@@ -16,3 +17,34 @@ def worker_heartbeat(self: Task) -> str:
     hostname = self.request.hostname or socket.gethostname()
     WorkerHeartbeat.objects.update_or_create(hostname=hostname, defaults={"seen_at": timezone.now()})
     return hostname
+
+
+@shared_task(name="profiles.tasks.recompute_model", acks_late=True)
+def recompute_model(device_model_id: int) -> dict[str, object]:
+    """Recompute one model's consensus; idempotent, so a duplicate delivery is harmless."""
+    from profiles.models import DeviceModel
+    from profiles.services.recompute import consensus_recompute, recompute_started
+
+    recompute_started(device_model_id=device_model_id)
+    # Several changes committed together queue several runs; the first one clears the mark
+    # and the rest have nothing new to read. (manage.py recompute always recomputes.)
+    if not DeviceModel.objects.filter(pk=device_model_id, dirty_since__isnull=False).exists():
+        return {"model": device_model_id, "skipped": "not dirty"}
+    outcome = consensus_recompute(device_model_id=device_model_id)
+    return {"model": outcome.device_model_id, "versions": outcome.scopes, "published": outcome.published}
+
+
+@shared_task(name="profiles.tasks.sweep_dirty_models")
+def sweep_dirty_models() -> list[int]:
+    """Recompute every model still dirty after the debounce window: the safety net for
+    recomputes whose message was lost or never sent (broker down)."""
+    from django.conf import settings
+
+    from profiles.services.recompute import consensus_recompute, dirty_models
+
+    grace = timedelta(seconds=settings.MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS * 2)
+    done = []
+    for device_model_id in dirty_models(older_than=grace):
+        consensus_recompute(device_model_id=device_model_id)
+        done.append(device_model_id)
+    return done

@@ -1,5 +1,10 @@
 """URLs outside the API: the gateway MUD files and, later, the web pages."""
 
-from django.urls import URLPattern
+from django.urls import path
 
-urlpatterns: list[URLPattern] = []
+from profiles import gateway
+
+urlpatterns = [
+    path("mud/<slug:manufacturer>/<slug:model>.json", gateway.mud_file, name="mud-file"),
+    path("mud/<slug:manufacturer>/<slug:model>/<str:firmware>.json", gateway.mud_file, name="mud-file-firmware"),
+]

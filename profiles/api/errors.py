@@ -27,20 +27,20 @@ def error_body(code: str, message: str, problems: list[dict[str, str]] | None = 
     return {"code": code, "message": message, "errors": problems or []}
 
 
-def _flatten(detail: Any, path: str = "") -> list[dict[str, str]]:
+def flatten_detail(detail: Any, path: str = "") -> list[dict[str, str]]:
     """Turn DRF's nested ValidationError detail into a flat list with JSON pointers."""
     if isinstance(detail, dict):
         out: list[dict[str, str]] = []
         for key, value in detail.items():
             sub = "" if key == "non_field_errors" else f"{path}/{key}"
-            out.extend(_flatten(value, sub if key != "non_field_errors" else path))
+            out.extend(flatten_detail(value, sub if key != "non_field_errors" else path))
         return out
     if isinstance(detail, list):
         if all(isinstance(item, exceptions.ErrorDetail) for item in detail):
-            return [p for item in detail for p in _flatten(item, path)]
+            return [p for item in detail for p in flatten_detail(item, path)]
         out = []
         for index, item in enumerate(detail):
-            out.extend(_flatten(item, f"{path}/{index}"))
+            out.extend(flatten_detail(item, f"{path}/{index}"))
         return out
     code = getattr(detail, "code", None) or "invalid"
     return [{"code": str(code), "path": path or "/", "message": str(detail)}]
@@ -64,7 +64,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None or not isinstance(exc, exceptions.APIException):
         return response
     if isinstance(exc, exceptions.ValidationError):
-        problems = _flatten(exc.detail)
+        problems = flatten_detail(exc.detail)
         response.data = error_body("invalid_input", f"{len(problems)} problem(s) in the request.", problems)
         return response
     raw_code = exc.get_codes()

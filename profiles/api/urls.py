@@ -1,12 +1,20 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
-from profiles.api import auth, status
+from profiles.api import auth, catalog, status, submissions
 
 app_name = "api"
+
+router = SimpleRouter()
+router.register("manufacturers", catalog.ManufacturerViewSet)
+router.register("device-models", catalog.DeviceModelViewSet)
+router.register("submissions", submissions.SubmissionViewSet)
 
 urlpatterns = [
     path("status/", status.StatusView.as_view(), name="status"),
     path("auth/register/", auth.RegisterView.as_view(), name="register"),
     path("auth/token/", auth.TokenView.as_view(), name="token"),
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
+    path("changes/", catalog.ChangesView.as_view(), name="changes"),
+    *router.urls,
 ]

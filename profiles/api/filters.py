@@ -1,0 +1,58 @@
+"""FilterSets: unknown filter values are a 400 (a typo must not look like an empty result)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from profiles.models import DeviceModel, Manufacturer, Submission
+
+
+class ManufacturerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", help_text="name or slug contains")
+
+    class Meta:
+        model = Manufacturer
+        fields = ["slug"]
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))
+
+
+class DeviceModelFilter(django_filters.FilterSet):
+    manufacturer = django_filters.ModelChoiceFilter(
+        field_name="manufacturer", to_field_name="slug", queryset=Manufacturer.objects.all(), help_text="slug"
+    )
+    manufacturer_id = django_filters.ModelChoiceFilter(field_name="manufacturer", queryset=Manufacturer.objects.all())
+    q = django_filters.CharFilter(method="search", help_text="model or manufacturer name contains")
+    has_consensus = django_filters.BooleanFilter()
+    updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+
+    class Meta:
+        model = DeviceModel
+        fields = ["slug"]
+
+    def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(
+            Q(name__icontains=value) | Q(slug__icontains=value) | Q(manufacturer__name__icontains=value)
+        )
+
+
+class SubmissionFilter(django_filters.FilterSet):
+    contributor = django_filters.ModelChoiceFilter(
+        field_name="contributor__user",
+        to_field_name="username",
+        queryset=get_user_model().objects.all(),
+        help_text="username",
+    )
+    device_model = django_filters.ModelChoiceFilter(field_name="device_model", queryset=DeviceModel.objects.all())
+    device_model_id = django_filters.ModelChoiceFilter(field_name="device_model", queryset=DeviceModel.objects.all())
+    manufacturer = django_filters.ModelChoiceFilter(
+        field_name="device_model__manufacturer", to_field_name="slug", queryset=Manufacturer.objects.all()
+    )
+    status = django_filters.ChoiceFilter(choices=Submission.Status.choices)
+
+    class Meta:
+        model = Submission
+        fields = ["format", "source"]

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from profiles.models import Change, ConsensusFlow, ConsensusProfile, DeviceModel, Manufacturer, Submission
+
+
+class DeviceInSerializer(serializers.Serializer):
+    manufacturer = serializers.CharField(max_length=200, required=False)
+    model = serializers.CharField(max_length=200, required=False)
+    firmware = serializers.CharField(max_length=100, required=False, allow_blank=True)
+
+
+class ObservationInSerializer(serializers.Serializer):
+    start = serializers.DateTimeField(required=False)
+    end = serializers.DateTimeField(required=False)
+    collector = serializers.CharField(max_length=200, required=False, help_text="the collector installation token")
+
+
+class SubmissionInSerializer(serializers.Serializer):
+    device = DeviceInSerializer(required=False, default=dict)
+    observation = ObservationInSerializer(required=False)
+    mud = serializers.JSONField(required=False, help_text="a MUD file (RFC 8520 JSON, or a pre-RFC dialect)")
+    flows = serializers.JSONField(required=False, help_text="instead of `mud`: a list of flows in the native form")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError(dict.fromkeys(unknown, "unknown member"), code="unknown_member")
+        return attrs
+
+
+class ManufacturerSerializer(serializers.ModelSerializer):
+    device_model_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Manufacturer
+        fields = ["id", "name", "slug", "device_model_count", "created_at"]
+
+
+class DeviceModelSerializer(serializers.ModelSerializer):
+    manufacturer = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    manufacturer_id = serializers.IntegerField(read_only=True)
+    mud_url = serializers.CharField(read_only=True)
+    firmware_versions = serializers.SerializerMethodField()
+
+    class Meta:
+        model = DeviceModel
+        fields = [
+            "id", "name", "slug", "manufacturer", "manufacturer_id", "mud_url", "has_consensus",
+            "firmware_versions", "created_at", "updated_at",
+        ]  # fmt: skip
+
+    def get_firmware_versions(self, obj: DeviceModel) -> list[str]:
+        return [f.version for f in obj.firmware_versions.all()]
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    contributor = serializers.CharField(source="contributor.user.username", read_only=True)
+    device_model = serializers.IntegerField(source="device_model_id", read_only=True)
+    manufacturer = serializers.CharField(source="device_model.manufacturer.slug", read_only=True)
+    model = serializers.CharField(source="device_model.slug", read_only=True)
+    firmware = serializers.CharField(source="firmware.version", read_only=True)
+    raw_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Submission
+        fields = [
+            "id", "contributor", "device_model", "manufacturer", "model", "firmware", "source", "format",
+            "status", "superseded_by", "sha256", "flow_count", "ace_count", "warnings", "observed_start",
+            "observed_end", "created_at", "raw_url",
+        ]  # fmt: skip
+
+    def get_raw_url(self, obj: Submission) -> str:
+        return f"/api/v1/submissions/{obj.pk}/raw/"
+
+
+class ConsensusFlowSerializer(serializers.ModelSerializer):
+    key = serializers.CharField(source="flow.key")
+    flow = serializers.JSONField(source="flow.spec")
+
+    class Meta:
+        model = ConsensusFlow
+        fields = [
+            "key", "flow", "state", "risk_class", "rule", "support", "opposition", "groups", "exposure",
+            "lower_bound", "wilson", "condition_since", "provenance",
+        ]  # fmt: skip
+
+
+class ConsensusProfileSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ConsensusProfile
+        fields = [
+            "id", "scope", "version", "etag", "allowed_count", "input_digest", "params_version", "as_of",
+            "computed_at", "created_at", "is_current",
+        ]  # fmt: skip
+
+
+class ChangeSerializer(serializers.ModelSerializer):
+    manufacturer = serializers.CharField(source="device_model.manufacturer.slug")
+    model = serializers.CharField(source="device_model.slug")
+    version = serializers.IntegerField(source="profile.version")
+    mud_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Change
+        fields = ["seq", "device_model", "manufacturer", "model", "scope", "version", "etag", "mud_url", "created_at"]
+
+    def get_mud_url(self, obj: Change) -> str:
+        return obj.device_model.mud_url_for(obj.scope)

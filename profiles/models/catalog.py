@@ -1,0 +1,130 @@
+"""The catalogue: manufacturers, device models (with aliases) and firmware versions."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.text import slugify
+
+UNKNOWN_FIRMWARE = "unknown"
+
+
+def name_slug(name: str) -> str:
+    """The slug two spellings of one name share ("TP-Link", "tp link" -> "tp-link")."""
+    return slugify(" ".join(name.replace("_", " ").split()))[:100]
+
+
+class Manufacturer(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ManufacturerAlias(models.Model):
+    """Another spelling of a manufacturer's name, keyed by its slug."""
+
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.CASCADE, related_name="aliases")
+    slug = models.SlugField(max_length=100, unique=True)
+
+    def __str__(self) -> str:
+        return f"{self.slug} -> {self.manufacturer.slug}"
+
+
+class ManufacturerDomain(models.Model):
+    """A DNS domain a manufacturer claims; only verified ones make flows vendor-class."""
+
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253)
+    verified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain"], condition=models.Q(verified_at__isnull=False), name="domain_verified_once"
+            ),
+            models.UniqueConstraint(fields=["manufacturer", "domain"], name="domain_once_per_manufacturer"),
+        ]
+
+    def __str__(self) -> str:
+        return self.domain
+
+
+class DeviceModel(models.Model):
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.PROTECT, related_name="device_models")
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100)
+    # The manufacturer's own MUD URL for this model, when a device or file told us.
+    manufacturer_mud_url = models.URLField(max_length=500, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    # Set in the transaction that changes an input of the consensus; cleared by the
+    # recompute that read inputs at least as new. The periodic sweep finds what is left.
+    dirty_since = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Bumped by every change of an input; a recompute clears `dirty_since` only if no
+    # change arrived while it ran (the row lock makes that check exact on PostgreSQL).
+    inputs_generation = models.PositiveBigIntegerField(default=0)
+    # Denormalised for the catalogue filter: the latest consensus serves at least one flow.
+    has_consensus = models.BooleanField(default=False, db_index=True)
+
+    class Meta:
+        ordering = ["manufacturer__slug", "slug"]
+        constraints = [models.UniqueConstraint(fields=["manufacturer", "slug"], name="model_slug_per_manufacturer")]
+        indexes = [models.Index(fields=["slug"])]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer.name} {self.name}"
+
+    @property
+    def mud_path(self) -> str:
+        return f"/mud/{self.manufacturer.slug}/{self.slug}.json"
+
+    @property
+    def mud_url(self) -> str:
+        return settings.MUDHUB_PUBLIC_URL + self.mud_path
+
+    def mud_url_for(self, scope: str) -> str:
+        """The URL gateways fetch for one consensus scope: `latest` or a firmware version."""
+        if scope == "latest":
+            return self.mud_url
+        return f"{settings.MUDHUB_PUBLIC_URL}/mud/{self.manufacturer.slug}/{self.slug}/{scope}.json"
+
+
+class DeviceModelAlias(models.Model):
+    """Another spelling of a model's name under one manufacturer."""
+
+    device_model = models.ForeignKey(DeviceModel, on_delete=models.CASCADE, related_name="aliases")
+    manufacturer = models.ForeignKey(Manufacturer, on_delete=models.CASCADE, related_name="+")
+    slug = models.SlugField(max_length=100)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["manufacturer", "slug"], name="model_alias_per_manufacturer")]
+
+    def __str__(self) -> str:
+        return f"{self.slug} -> {self.device_model.slug}"
+
+
+class FirmwareVersion(models.Model):
+    """A firmware version of a model, ordered by first observation unless the manufacturer
+    declares an order. `unknown` exists for every model."""
+
+    device_model = models.ForeignKey(DeviceModel, on_delete=models.CASCADE, related_name="firmware_versions")
+    version = models.CharField(max_length=100)
+    first_seen = models.DateTimeField()
+    declared_order = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["device_model", "first_seen", "id"]
+        constraints = [models.UniqueConstraint(fields=["device_model", "version"], name="firmware_once_per_model")]
+
+    def __str__(self) -> str:
+        return self.version
+
+    @property
+    def is_unknown(self) -> bool:
+        return self.version == UNKNOWN_FIRMWARE

@@ -1,0 +1,97 @@
+"""What mudhub serves: versioned consensus profiles, their per-flow decisions, the change feed."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .catalog import DeviceModel
+from .submissions import Flow
+
+LATEST = "latest"
+
+
+class ConsensusProfile(models.Model):
+    """Version N of one model's merged profile for one firmware scope (`latest` or a version).
+
+    A new version is written only when the served bytes change. Its flow rows hold the
+    decisions of the last computation that produced these bytes, so a recompute that only
+    moves candidates refreshes them in place rather than minting a version gateways would
+    download for nothing.
+    """
+
+    device_model = models.ForeignKey(DeviceModel, on_delete=models.CASCADE, related_name="consensus_profiles")
+    scope = models.CharField(max_length=100, default=LATEST)
+    version = models.PositiveIntegerField()
+    input_digest = models.CharField(max_length=64)
+    params_version = models.CharField(max_length=32)
+    as_of = models.DateTimeField()
+    mud_bytes = models.BinaryField()
+    etag = models.CharField(max_length=64)
+    cache_validity_hours = models.PositiveSmallIntegerField(default=48)
+    allowed_count = models.PositiveIntegerField(default=0)
+    is_current = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["device_model", "scope", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["device_model", "scope", "version"], name="one_version_number"),
+            models.UniqueConstraint(
+                fields=["device_model", "scope"], condition=models.Q(is_current=True), name="one_current_version"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_model_id}/{self.scope} v{self.version}"
+
+
+class ConsensusFlow(models.Model):
+    """One flow's decision in a consensus, with everything needed to reproduce it."""
+
+    class State(models.TextChoices):
+        ALLOWED = "allowed"
+        CANDIDATE = "candidate"
+        REJECTED = "rejected"
+        DISCREPANCY = "discrepancy"
+        OUT = "out"
+
+    profile = models.ForeignKey(ConsensusProfile, on_delete=models.CASCADE, related_name="flows")
+    flow = models.ForeignKey(Flow, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=16, choices=State.choices)
+    risk_class = models.CharField(max_length=1)
+    rule = models.CharField(max_length=40)
+    support = models.FloatField()
+    opposition = models.FloatField()
+    groups = models.PositiveIntegerField()
+    exposure = models.FloatField()
+    lower_bound = models.FloatField()
+    wilson = models.FloatField()
+    condition_since = models.DateTimeField(null=True, blank=True)
+    # The engine's full provenance record: the milli-unit sums, the supporting submission
+    # and vote ids, the rule's inputs. `profiles.consensus` re-derives the state from it.
+    provenance = models.JSONField()
+
+    class Meta:
+        ordering = ["profile", "flow__key"]
+        constraints = [models.UniqueConstraint(fields=["profile", "flow"], name="one_decision_per_flow")]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id}: {self.state}"
+
+
+class Change(models.Model):
+    """The feed gateways sync from: one entry per published consensus version, numbered."""
+
+    seq = models.BigAutoField(primary_key=True)
+    device_model = models.ForeignKey(DeviceModel, on_delete=models.CASCADE, related_name="+")
+    scope = models.CharField(max_length=100)
+    profile = models.ForeignKey(ConsensusProfile, on_delete=models.CASCADE, related_name="+")
+    etag = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["seq"]
+
+    def __str__(self) -> str:
+        return f"change {self.seq}"

@@ -1,0 +1,114 @@
+"""Everything the consensus engine needs for one model, read in a fixed handful of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import F
+
+from profiles.consensus.inputs import ContributorSnapshot, ModelContext, Observation
+from profiles.consensus.risk import registrable_domain
+from profiles.models import (
+    LATEST,
+    UNKNOWN_FIRMWARE,
+    ConsensusFlow,
+    ConsensusProfile,
+    Contributor,
+    DeviceModel,
+    FirmwareVersion,
+    ManufacturerDomain,
+    PeerDomain,
+    Submission,
+)
+from profiles.services.flows import flows_by_id
+
+# A submission that does not say how long it observed counts as a one-day capture, the
+# common case for MUDgee-style profiles; exposure then weighs it 24/168 of a full week.
+DEFAULT_WINDOW_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class ModelInputs:
+    device_model: DeviceModel
+    context: ModelContext
+    contributors: tuple[ContributorSnapshot, ...]
+    observations: tuple[Observation, ...]
+    scopes: tuple[str, ...]
+    current_profiles: dict[str, ConsensusProfile]
+    condition_since: dict[str, dict[str, datetime]]
+    flow_ids: dict[str, int]
+    newest_input_at: datetime
+
+
+def _firmware_order(device_model: DeviceModel) -> list[str]:
+    versions = FirmwareVersion.objects.filter(device_model=device_model).exclude(version=UNKNOWN_FIRMWARE)
+    ordered = versions.order_by(F("declared_order").asc(nulls_last=True), "first_seen", "id")
+    return list(ordered.values_list("version", flat=True))
+
+
+def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
+    rows = list(
+        Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE).values_list(
+            "id", "contributor_id", "firmware__version", "observed_start", "observed_end", "created_at", "flow_ids"
+        )
+    )
+    flows = flows_by_id({flow_id for row in rows for flow_id in row[6]})
+    observations = []
+    for sub_id, contributor_id, firmware, start, end, _created, flow_ids in rows:
+        window = (end - start).total_seconds() / 3600.0 if start is not None else DEFAULT_WINDOW_HOURS
+        observations.append(
+            Observation(
+                submission_id=str(sub_id),
+                contributor_id=str(contributor_id),
+                firmware=firmware,
+                last_seen=end,
+                window_hours=max(0.0, window),
+                flows=frozenset(flows[i] for i in flow_ids),
+            )
+        )
+    people = Contributor.objects.filter(pk__in={row[1] for row in rows}).values_list(
+        "id", "trust_level", "reputation_r", "reputation_s", "group_key", "suspended_at", "is_moderator"
+    )
+    contributors = tuple(
+        ContributorSnapshot(
+            id=str(pk),
+            trust_level=level,
+            reputation=(r + 1.0) / (r + s + 2.0),
+            group=group or f"c{pk}",
+            suspended=suspended is not None,
+            is_moderator=moderator,
+        )
+        for pk, level, r, s, group, suspended, moderator in people
+    )
+    order = _firmware_order(device_model)
+    observed = {row[2] for row in rows} - {UNKNOWN_FIRMWARE}
+    scopes = (LATEST, *[v for v in order if v in observed])
+
+    domains = {registrable_domain(f.peer) for f in flows.values() if f.peer_kind == "dnsname"}
+    context = ModelContext(
+        manufacturer_domains=frozenset(
+            ManufacturerDomain.objects.filter(
+                manufacturer_id=device_model.manufacturer_id, verified_at__isnull=False
+            ).values_list("domain", flat=True)
+        ),
+        domain_first_seen=dict(PeerDomain.objects.filter(name__in=domains).values_list("name", "first_seen")),
+        firmware_order=tuple(order),
+    )
+    current = {p.scope: p for p in ConsensusProfile.objects.filter(device_model=device_model, is_current=True)}
+    holds: dict[str, dict[str, datetime]] = {}
+    for scope, key, since in ConsensusFlow.objects.filter(
+        profile__in=current.values(), condition_since__isnull=False
+    ).values_list("profile__scope", "flow__key", "condition_since"):
+        holds.setdefault(scope, {})[key] = since
+    return ModelInputs(
+        device_model=device_model,
+        context=context,
+        contributors=contributors,
+        observations=tuple(observations),
+        scopes=scopes,
+        current_profiles=current,
+        condition_since=holds,
+        flow_ids={flow.key: pk for pk, flow in flows.items()},
+        newest_input_at=max((row[5] for row in rows), default=device_model.created_at),
+    )

@@ -1,0 +1,52 @@
+"""The served MUD files, read from the cache first: a cache hit costs no database query."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.core.cache import cache
+
+from profiles.models import LATEST, ConsensusProfile
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ServedFile:
+    etag: str
+    body: bytes
+    max_age: int
+
+
+def served_file_key(manufacturer_slug: str, model_slug: str, scope: str) -> str:
+    return f"mud-file:{manufacturer_slug}/{model_slug}/{scope}"
+
+
+def served_file_get(*, manufacturer_slug: str, model_slug: str, scope: str = LATEST) -> ServedFile | None:
+    key = served_file_key(manufacturer_slug, model_slug, scope)
+    try:
+        hit = cache.get(key)
+    except Exception:
+        log.warning("cache unavailable; serving %s from the database", key, exc_info=True)
+        hit = None
+    if hit is not None:
+        return hit
+    row = (
+        ConsensusProfile.objects.filter(
+            device_model__manufacturer__slug=manufacturer_slug,
+            device_model__slug=model_slug,
+            scope=scope,
+            is_current=True,
+        )
+        .values_list("etag", "mud_bytes", "cache_validity_hours")
+        .first()
+    )
+    if row is None:
+        return None
+    served = ServedFile(etag=row[0], body=bytes(row[1]), max_age=row[2] * 3600)
+    try:
+        cache.set(key, served, timeout=None)
+    except Exception:
+        log.warning("cache unavailable; %s not cached", key, exc_info=True)
+    return served

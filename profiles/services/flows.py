@@ -1,0 +1,71 @@
+"""Canonical flows in the database: one row per distinct Flow, shared by every submission."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict
+from typing import Any
+
+from django.utils import timezone
+
+from profiles.consensus.risk import registrable_domain
+from profiles.models import Flow as FlowRow
+from profiles.models import PeerDomain
+from profiles.mud.flows import Flow, PortMatch
+
+_PORTS = ("src_port", "dst_port")
+
+# A key names one flow forever, so the dataclass built from it can be kept by key. (Not by
+# row id: a rolled-back insert may hand the same id to another flow.)
+_BY_KEY: dict[str, Flow] = {}
+
+
+def flow_spec(flow: Flow) -> dict[str, Any]:
+    """The JSON form of a Flow stored beside its key; only the fields that are set."""
+    spec = {k: v for k, v in asdict(flow).items() if v not in (None, (), "")}
+    if flow.extra:
+        spec["extra"] = [list(pair) for pair in flow.extra]
+    return spec
+
+
+def flow_from_spec(spec: dict[str, Any]) -> Flow:
+    fields = dict(spec)
+    for name in _PORTS:
+        if fields.get(name) is not None:
+            fields[name] = PortMatch(**fields[name])
+    if "extra" in fields:
+        fields["extra"] = tuple(tuple(pair) for pair in fields["extra"])
+    return Flow(**fields)
+
+
+def flows_ensure(flows: Iterable[Flow]) -> dict[Flow, int]:
+    """The row id of each flow, inserting those never seen before (safe under concurrency)."""
+    by_key = {flow.key: flow for flow in flows}
+    if not by_key:
+        return {}
+    found = dict(FlowRow.objects.filter(key__in=by_key).values_list("key", "id"))
+    missing = [FlowRow(key=key, spec=flow_spec(flow)) for key, flow in by_key.items() if key not in found]
+    if missing:
+        FlowRow.objects.bulk_create(missing, ignore_conflicts=True)
+        found.update(FlowRow.objects.filter(key__in=[row.key for row in missing]).values_list("key", "id"))
+        _domains_seen([by_key[row.key] for row in missing])
+    return {flow: found[key] for key, flow in by_key.items()}
+
+
+def _domains_seen(flows: list[Flow]) -> None:
+    names = {registrable_domain(flow.peer) for flow in flows if flow.peer_kind == "dnsname"}
+    if names:
+        now = timezone.now()
+        PeerDomain.objects.bulk_create(
+            [PeerDomain(name=n, first_seen=now) for n in sorted(names)], ignore_conflicts=True
+        )
+
+
+def flows_by_id(ids: Iterable[int]) -> dict[int, Flow]:
+    out: dict[int, Flow] = {}
+    for row_id, key, spec in FlowRow.objects.filter(id__in=set(ids)).values_list("id", "key", "spec"):
+        flow = _BY_KEY.get(key)
+        if flow is None:
+            flow = _BY_KEY[key] = flow_from_spec(spec)
+        out[row_id] = flow
+    return out

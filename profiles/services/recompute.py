@@ -1,0 +1,216 @@
+"""The recompute pipeline: mark a model dirty, queue a debounced recompute, publish versions.
+
+The database is the truth and the broker is not: a submission marks its model dirty in its
+own transaction, the recompute is queued only after that commits, and the periodic sweep
+recomputes whatever is still dirty, so a lost message or a Redis outage delays a consensus
+but never loses it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from profiles import mud
+from profiles.consensus import engine
+from profiles.consensus.inputs import ConsensusInput
+from profiles.consensus.provenance import provenance_row
+from profiles.consensus.result import ConsensusResult
+from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel
+from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
+from profiles.selectors.mud_files import ServedFile, served_file_key
+
+log = logging.getLogger(__name__)
+
+
+def _debounce_key(device_model_id: int) -> str:
+    return f"recompute-queued:{device_model_id}"
+
+
+def device_model_mark_dirty(*, device_model_id: int) -> None:
+    """Within the caller's transaction: the model's consensus inputs changed."""
+    DeviceModel.objects.filter(pk=device_model_id).update(
+        dirty_since=Coalesce(F("dirty_since"), timezone.now()), inputs_generation=F("inputs_generation") + 1
+    )
+    transaction.on_commit(lambda: recompute_schedule(device_model_id=device_model_id))
+
+
+def recompute_schedule(*, device_model_id: int) -> bool:
+    """Queue one recompute per model per debounce window; False if it could not be queued
+    (the broker is down): the sweep will find the model dirty."""
+    from profiles.tasks import recompute_model
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        recompute_model.delay(device_model_id)
+        return True
+    delay = settings.MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS
+    try:
+        if not cache.add(_debounce_key(device_model_id), 1, timeout=delay + 60):
+            return True  # one is queued already and will read this change too
+        recompute_model.apply_async((device_model_id,), countdown=delay)
+        return True
+    except Exception:  # any broker or cache failure: the dirty mark is already committed
+        log.warning("could not queue the recompute of model %s; the sweep will do it", device_model_id, exc_info=True)
+        try:
+            cache.delete(_debounce_key(device_model_id))
+        except Exception:
+            log.debug("the cache is down too", exc_info=True)
+        return False
+
+
+def recompute_started(*, device_model_id: int) -> None:
+    """Called by the task as it starts: changes from now on need a recompute of their own."""
+    try:
+        cache.delete(_debounce_key(device_model_id))
+    except Exception:
+        log.warning("cache unavailable while clearing the debounce key", exc_info=True)
+
+
+@dataclass(frozen=True)
+class RecomputeOutcome:
+    device_model_id: int
+    scopes: dict[str, int]  # scope -> current version
+    published: list[int]  # ids of the profiles published by this run
+
+
+def _last_update(inputs: ModelInputs) -> datetime:
+    # The newest input's time, not the clock: unchanged inputs give byte-identical files.
+    return inputs.newest_input_at
+
+
+def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
+    model = inputs.device_model
+    meta = mud.MudMeta(
+        mud_url=model.mud_url_for(scope),
+        last_update=_last_update(inputs).replace(microsecond=0),
+        is_supported=True,
+        cache_validity=settings.MUDHUB_CACHE_VALIDITY_HOURS,
+        systeminfo=f"{model.manufacturer.name} {model.name}: mudhub consensus"[:200],
+        mfg_name=model.manufacturer.name,
+        model_name=model.name,
+        firmware_rev=None if scope == LATEST else scope,
+        documentation=settings.MUDHUB_PUBLIC_URL + f"/models/{model.manufacturer.slug}/{model.slug}/",
+    )
+    return mud.emit(meta, result.allowed_flows)
+
+
+def _decision_rows(profile: ConsensusProfile, result: ConsensusResult, flow_ids: dict[str, int]) -> list[ConsensusFlow]:
+    return [
+        ConsensusFlow(
+            profile=profile,
+            flow_id=flow_ids[row.key],
+            state=row.state.lower(),
+            risk_class=row.risk_class,
+            rule=row.rule,
+            support=row.support,
+            opposition=row.opposition,
+            groups=row.groups,
+            exposure=row.exposure,
+            lower_bound=row.lb,
+            wilson=row.wilson,
+            condition_since=row.condition_since,
+            provenance=provenance_row(row),
+        )
+        for row in result.decisions
+    ]
+
+
+def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
+    """Write this scope's result; return the profile if a new version was published."""
+    body = _emit(inputs, scope, result)
+    etag = hashlib.sha256(body).hexdigest()
+    current = inputs.current_profiles.get(scope)
+    allowed = len(result.allowed_flows)
+    if current is not None and current.etag == etag:
+        # Same served bytes: refresh the decisions in place, publish nothing.
+        ConsensusFlow.objects.filter(profile=current).delete()
+        ConsensusFlow.objects.bulk_create(_decision_rows(current, result, inputs.flow_ids))
+        ConsensusProfile.objects.filter(pk=current.pk).update(
+            input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
+        )
+        return None
+    if current is not None:
+        ConsensusProfile.objects.filter(pk=current.pk).update(is_current=False)
+    profile = ConsensusProfile.objects.create(
+        device_model=inputs.device_model,
+        scope=scope,
+        version=(current.version + 1) if current is not None else 1,
+        input_digest=result.input_digest,
+        params_version=result.params_version,
+        as_of=result.as_of,
+        mud_bytes=body,
+        etag=etag,
+        cache_validity_hours=settings.MUDHUB_CACHE_VALIDITY_HOURS,
+        allowed_count=allowed,
+        computed_at=computed_at,
+    )
+    ConsensusFlow.objects.bulk_create(_decision_rows(profile, result, inputs.flow_ids))
+    Change.objects.create(device_model=inputs.device_model, scope=scope, profile=profile, etag=etag)
+    served = ServedFile(etag=etag, body=body, max_age=profile.cache_validity_hours * 3600)
+    key = served_file_key(inputs.device_model.manufacturer.slug, inputs.device_model.slug, scope)
+    transaction.on_commit(lambda: _cache_set(key, served))
+    return profile
+
+
+def _cache_set(key: str, served: ServedFile) -> None:
+    try:
+        cache.set(key, served, timeout=None)
+    except Exception:
+        log.warning("cache unavailable: %s will be read from the database", key, exc_info=True)
+
+
+@transaction.atomic
+def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) -> RecomputeOutcome:
+    """Recompute every firmware scope of one model from its stored inputs.
+
+    The model row is locked for the run, so recomputes of one model are serialised, and a
+    submission that arrives meanwhile waits for the lock, bumps the generation after this
+    run read it, and so keeps the model dirty for the next run.
+    """
+    computed_at = timezone.now()
+    as_of = as_of or computed_at
+    model = DeviceModel.objects.select_for_update().select_related("manufacturer").get(pk=device_model_id)
+    generation = model.inputs_generation
+    inputs = consensus_inputs_get(device_model=model)
+    published: list[int] = []
+    versions: dict[str, int] = {}
+    for scope in inputs.scopes:
+        result = engine.compute(
+            ConsensusInput(
+                model_id=str(model.pk),
+                firmware=scope,
+                as_of=as_of,
+                context=inputs.context,
+                contributors=inputs.contributors,
+                observations=inputs.observations,
+                condition_since=inputs.condition_since.get(scope, {}),
+            )
+        )
+        profile = _store(inputs, scope, result, computed_at)
+        if profile is not None:
+            published.append(profile.pk)
+            versions[scope] = profile.version
+        elif scope in inputs.current_profiles:
+            versions[scope] = inputs.current_profiles[scope].version
+    latest = ConsensusProfile.objects.filter(device_model=model, scope=LATEST, is_current=True).first()
+    DeviceModel.objects.filter(pk=model.pk).update(has_consensus=bool(latest and latest.allowed_count))
+    DeviceModel.objects.filter(pk=model.pk, inputs_generation=generation).update(dirty_since=None)
+    return RecomputeOutcome(device_model_id=model.pk, scopes=versions, published=published)
+
+
+def dirty_models(*, older_than: timedelta) -> list[int]:
+    cutoff = timezone.now() - older_than
+    return list(
+        DeviceModel.objects.filter(dirty_since__isnull=False, dirty_since__lte=cutoff)
+        .order_by("dirty_since")
+        .values_list("pk", flat=True)
+    )
