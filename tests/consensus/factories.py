@@ -50,7 +50,9 @@ CONTEXT = ModelContext(
 )
 
 
-def member(cid: str, level: int = 2, reputation: float = 0.8, group: str | None = None, **kw: bool) -> ContributorSnapshot:
+def member(
+    cid: str, level: int = 2, reputation: float = 0.8, group: str | None = None, **kw: bool
+) -> ContributorSnapshot:
     return ContributorSnapshot(cid, level, reputation, group if group is not None else f"g-{cid}", **kw)
 
 
@@ -105,7 +107,9 @@ def allowed(result: ConsensusResult) -> set[str]:
     return {flow.key for flow in result.allowed_flows}
 
 
-def profile(pid: str, flows: Iterable[Flow], firmware: Iterable[str] | None = None, **kw: object) -> ManufacturerProfile:
+def profile(
+    pid: str, flows: Iterable[Flow], firmware: Iterable[str] | None = None, **kw: object
+) -> ManufacturerProfile:
     fields: dict[str, object] = {"signature_valid": True, "certificate_pinned": True, "issued_at": OLD}
     fields.update(kw)
     return ManufacturerProfile(
@@ -119,20 +123,22 @@ def profile(pid: str, flows: Iterable[Flow], firmware: Iterable[str] | None = No
 # Hypothesis strategies ------------------------------------------------------------------
 
 flows_st = st.frozensets(st.sampled_from(POOL), min_size=1, max_size=len(POOL))
-firmware_st = st.sampled_from((*FIRMWARE, None, "unknown"))
-age_st = st.integers(min_value=0, max_value=900).map(lambda d: timedelta(days=d, hours=d % 7))
+firmware_st = st.sampled_from(("4.0", "4.0", "4.0", "3.0", "2.0", "1.0", None, "unknown"))
+age_st = st.one_of(st.integers(min_value=0, max_value=60), st.integers(min_value=0, max_value=900)).map(
+    lambda d: timedelta(days=d, hours=d % 7)
+)
 
 
 @st.composite
-def crowds(draw: st.DrawFn, max_contributors: int = 10) -> ConsensusInput:
+def crowds(draw: st.DrawFn, max_contributors: int = 12) -> ConsensusInput:
     """A model's crowd: contributors, observations, votes, moderator decisions, statements."""
     n = draw(st.integers(min_value=1, max_value=max_contributors))
     n_groups = draw(st.integers(min_value=1, max_value=n))
     contributors = [
         ContributorSnapshot(
             f"c{i}",
-            draw(st.integers(min_value=0, max_value=3)),
-            draw(st.sampled_from((0.3, 0.5, 0.7, 0.8, 0.9, 1.0))),
+            draw(st.sampled_from((0, 1, 2, 2, 3, 3))),
+            draw(st.sampled_from((0.3, 0.5, 0.7, 0.8, 0.9, 1.0, 1.0))),
             f"g{draw(st.integers(min_value=0, max_value=n_groups - 1))}",
             suspended=draw(st.integers(min_value=0, max_value=9)) == 0,
         )
@@ -155,15 +161,25 @@ def crowds(draw: st.DrawFn, max_contributors: int = 10) -> ConsensusInput:
     for i in range(n):
         for flow in draw(st.frozensets(st.sampled_from(POOL), max_size=3)):
             votes.append(
-                Vote(f"v{i}-{POOL.index(flow)}", f"c{i}", flow.key, draw(st.sampled_from((1, -1))), draw(st.sampled_from((None, "4.0"))))
+                Vote(
+                    f"v{i}-{POOL.index(flow)}",
+                    f"c{i}",
+                    flow.key,
+                    draw(st.sampled_from((1, -1))),
+                    draw(st.sampled_from((None, "4.0"))),
+                )
             )
     decisions = [
-        ModeratorDecision(f"d{k}", draw(st.sampled_from(("reject", "approve", "freeze"))), draw(st.sampled_from(POOL)).key)
-        for k in range(draw(st.integers(min_value=0, max_value=2)))
+        ModeratorDecision(
+            f"d{k}", draw(st.sampled_from(("reject", "approve", "freeze"))), draw(st.sampled_from(POOL)).key
+        )
+        for k in range(draw(st.sampled_from((0, 0, 0, 1, 2))))
     ]
     statements = [
-        ManufacturerStatement(f"st{k}", draw(st.sampled_from(POOL)), draw(st.sampled_from(("allow", "reject"))), None, True)
-        for k in range(draw(st.integers(min_value=0, max_value=1)))
+        ManufacturerStatement(
+            f"st{k}", draw(st.sampled_from(POOL)), draw(st.sampled_from(("allow", "reject"))), None, True
+        )
+        for k in range(draw(st.sampled_from((0, 0, 0, 1))))
     ]
     held = draw(st.frozensets(st.sampled_from(POOL)))
     return consensus_input(

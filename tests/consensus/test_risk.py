@@ -30,11 +30,20 @@ def klass(flow: Flow, context: ModelContext = CTX) -> tuple[str, str]:
         (tcp("api.acme.com", 443), ("V", "vendor-domain")),
         (tcp("eu.acme-cloud.net", 9999), ("V", "vendor-domain")),  # ports are not held against the vendor
         # V: standard local infrastructure
-        (Flow("from-device", "ipv4", "local-networks", protocol=6, dst_port=PortMatch.eq(8080)), ("V", "local-networks")),
+        (
+            Flow("from-device", "ipv4", "local-networks", protocol=6, dst_port=PortMatch.eq(8080)),
+            ("V", "local-networks"),
+        ),
         (Flow("from-device", "ipv6", "my-controller", protocol=17), ("V", "my-controller")),
         (Flow("from-device", "ipv4", "same-manufacturer"), ("V", "same-manufacturer")),
-        (Flow("from-device", "ipv4", "controller", "urn:ietf:params:mud:dns", protocol=17), ("V", "standard-controller")),
-        (Flow("from-device", "ipv4", "controller", "urn:ietf:params:mud:ntp", protocol=17), ("V", "standard-controller")),
+        (
+            Flow("from-device", "ipv4", "controller", "urn:ietf:params:mud:dns", protocol=17),
+            ("V", "standard-controller"),
+        ),
+        (
+            Flow("from-device", "ipv4", "controller", "urn:ietf:params:mud:ntp", protocol=17),
+            ("V", "standard-controller"),
+        ),
         (Flow("from-device", "ipv4", "manufacturer", "mud.acme.com"), ("V", "vendor-manufacturer")),
         (Flow("from-device", "ipv4", "model", "https://mud.acme.com/cam.json"), ("V", "vendor-model")),
         (udp("255.255.255.255/32", 67, kind="network"), ("V", "local-address")),
@@ -58,8 +67,14 @@ def klass(flow: Flow, context: ModelContext = CTX) -> tuple[str, str]:
         (Flow("from-device", "ipv4", "any", protocol=6, dst_port=PortMatch.eq(443)), ("H", "any-peer")),
         (Flow("from-device", "ipv4", "dnsname", "api.acme.com"), ("H", "no-protocol")),
         (Flow("from-device", "ipv4", "dnsname", "api.acme.com", protocol=6), ("H", "no-port")),
-        (Flow("from-device", "ipv4", "dnsname", "api.acme.com", protocol=6, dst_port=PortMatch("neq", 23, 23)), ("H", "no-port")),
-        (Flow("to-device", "ipv4", "dnsname", "api.acme.com", protocol=6, src_port=PortMatch.eq(443)), ("H", "internet-initiated")),
+        (
+            Flow("from-device", "ipv4", "dnsname", "api.acme.com", protocol=6, dst_port=PortMatch("neq", 23, 23)),
+            ("H", "no-port"),
+        ),
+        (
+            Flow("to-device", "ipv4", "dnsname", "api.acme.com", protocol=6, src_port=PortMatch.eq(443)),
+            ("H", "internet-initiated"),
+        ),
         (Flow("from-device", "ipv4", "dnsname", "pool.ntp.org", protocol=47), ("H", "unported-protocol")),
     ],
     ids=lambda v: v.key if isinstance(v, Flow) else None,
@@ -69,7 +84,9 @@ def test_it_classifies(flow: Flow, expected: tuple[str, str]) -> None:
 
 
 def test_a_to_device_flow_the_device_initiated_is_not_internet_initiated() -> None:
-    flow = Flow("to-device", "ipv4", "dnsname", "api.acme.com", protocol=6, src_port=PortMatch.eq(443), initiated="from-device")
+    flow = Flow(
+        "to-device", "ipv4", "dnsname", "api.acme.com", protocol=6, src_port=PortMatch.eq(443), initiated="from-device"
+    )
     assert klass(flow) == ("V", "vendor-domain")
 
 

@@ -1,0 +1,82 @@
+"""Hold periods (rule 6.4): conditions must hold continuously, across runs, for V 0, T 24 h, H 72 h."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from profiles.consensus import ConsensusResult, ModeratorDecision, Vote, compute
+from profiles.mud.flows import Flow
+from tests.consensus.factories import AS_OF, HIGH_IP, THIRD_CDN, VENDOR, consensus_input, member, seen
+
+PEOPLE = [member(f"p{i}", 3) for i in range(7)]
+
+
+def run(
+    flow: Flow, at: datetime, previous: ConsensusResult | None, *, support: int = 7, frozen: bool = False
+) -> ConsensusResult:
+    decisions = [ModeratorDecision("ok", "approve", flow.key)]
+    if frozen:
+        decisions.append(ModeratorDecision("ice", "freeze", flow.key))
+    return compute(
+        consensus_input(
+            PEOPLE,
+            [seen(f"s{p.id}", p.id, [flow]) for p in PEOPLE[:support]],
+            as_of=at,
+            moderator_decisions=tuple(decisions),
+            condition_since=previous.condition_since if previous is not None else {},
+        )
+    )
+
+
+def state(result: ConsensusResult, flow: Flow) -> str:
+    row = result.decision(flow.key)
+    return row.state if row is not None else "OUT"
+
+
+def test_a_vendor_flow_is_allowed_in_the_run_its_conditions_first_hold() -> None:
+    assert state(run(VENDOR, AS_OF, None), VENDOR) == "ALLOWED"
+
+
+@pytest.mark.parametrize(("flow", "hours"), [(THIRD_CDN, 24), (HIGH_IP, 72)], ids=["T", "H"])
+def test_a_flow_is_allowed_once_its_conditions_held_for_the_hold(flow: Flow, hours: int) -> None:
+    first = run(flow, AS_OF, None)
+    assert state(first, flow) == "CANDIDATE"
+    assert first.condition_since == {flow.key: AS_OF}
+    almost = run(flow, AS_OF + timedelta(hours=hours) - timedelta(seconds=1), first)
+    assert state(almost, flow) == "CANDIDATE"
+    assert almost.condition_since == {flow.key: AS_OF}  # the start is kept, not restarted
+    done = run(flow, AS_OF + timedelta(hours=hours), almost)
+    assert state(done, flow) == "ALLOWED"
+    row = done.decision(flow.key)
+    assert row is not None and row.condition_since == AS_OF and row.rule == "6.4-crowd"
+
+
+def test_a_break_in_the_conditions_restarts_the_hold() -> None:
+    first = run(THIRD_CDN, AS_OF, None)
+    broken = run(THIRD_CDN, AS_OF + timedelta(hours=12), first, support=1)
+    assert broken.condition_since == {}
+    again = run(THIRD_CDN, AS_OF + timedelta(hours=20), broken)
+    assert again.condition_since == {THIRD_CDN.key: AS_OF + timedelta(hours=20)}
+    assert state(run(THIRD_CDN, AS_OF + timedelta(hours=30), again), THIRD_CDN) == "CANDIDATE"
+    assert state(run(THIRD_CDN, AS_OF + timedelta(hours=44), again), THIRD_CDN) == "ALLOWED"
+
+
+def test_a_frozen_flow_has_no_hold_running() -> None:
+    first = run(VENDOR, AS_OF, None, frozen=True)
+    assert state(first, VENDOR) == "CANDIDATE"
+    assert first.condition_since == {}
+
+
+def test_a_high_risk_flow_without_approval_never_starts_its_hold() -> None:
+    people = [member(f"p{i}", 2, 1.0) for i in range(8)]
+    inp = consensus_input(
+        [*people, member("voter", 2, 1.0)],
+        [seen(f"s{p.id}", p.id, [HIGH_IP]) for p in people],
+        votes=(Vote("v", "voter", HIGH_IP.key, 1),),  # a TL2 up-vote is support, not approval
+        condition_since={HIGH_IP.key: AS_OF - timedelta(days=9)},
+    )
+    result = compute(inp)
+    assert state(result, HIGH_IP) == "CANDIDATE"
+    assert result.condition_since == {}

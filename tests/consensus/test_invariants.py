@@ -1,0 +1,216 @@
+"""CONSENSUS.md invariants 1-4 and 7, property-based over small random crowds."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from datetime import timedelta
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from profiles.consensus import ConsensusInput, ContributorSnapshot, Observation, Vote, compute, result_bytes
+from profiles.consensus.result import ConsensusResult
+from profiles.mud.flows import Flow
+from tests.consensus.factories import (
+    AS_OF,
+    CONTEXT,
+    POOL,
+    allowed,
+    crowds,
+    firmware_st,
+    flows_st,
+    member,
+    seen,
+    with_more,
+)
+
+RANK = {"REJECTED": 0, "OUT": 1, "CANDIDATE": 2, "ALLOWED": 3}
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def rank(result: ConsensusResult, flow: Flow) -> int:
+    row = result.decision(flow.key)
+    return RANK[row.state] if row is not None else RANK["OUT"]
+
+
+def _shuffled(inp: ConsensusInput, seed: int) -> ConsensusInput:
+    rng = random.Random(seed)
+    changes = {}
+    for name in ("contributors", "observations", "votes", "moderator_decisions", "manufacturer_statements"):
+        items = list(getattr(inp, name))
+        items += rng.sample(items, k=min(len(items), 3))  # exact duplicates
+        rng.shuffle(items)
+        changes[name] = tuple(items)
+    return replace(inp, **changes)  # type: ignore[arg-type]
+
+
+@SETTINGS
+@given(crowds(), st.integers())
+def test_shuffling_or_duplicating_inputs_changes_no_byte(inp: ConsensusInput, seed: int) -> None:
+    assert result_bytes(compute(_shuffled(inp, seed))) == result_bytes(compute(inp))
+
+
+@SETTINGS
+@given(crowds())
+def test_computing_twice_gives_the_same_bytes(inp: ConsensusInput) -> None:
+    assert result_bytes(compute(inp)) == result_bytes(compute(inp))
+
+
+@SETTINGS
+@given(crowds(), st.sampled_from(POOL), st.integers(1, 3), st.integers(2, 3), st.data())
+def test_more_support_never_demotes_a_flow(
+    inp: ConsensusInput, flow: Flow, extra: int, level: int, data: st.DataObject
+) -> None:
+    before = compute(inp)
+    people = [member(f"new{i}", level, data.draw(st.sampled_from((0.5, 0.9, 1.0)))) for i in range(extra)]
+    how = data.draw(st.sampled_from(("observe", "vote")))
+    if how == "observe":
+        more = with_more(
+            inp, contributors=tuple(people), observations=tuple(seen(f"n{p.id}", p.id, [flow]) for p in people)
+        )
+    else:
+        more = with_more(
+            inp, contributors=tuple(people), votes=tuple(Vote(f"nv{p.id}", p.id, flow.key, 1) for p in people)
+        )
+    assert rank(compute(more), flow) >= rank(before, flow)
+
+
+@SETTINGS
+@given(crowds(), st.sampled_from(POOL), st.integers(1, 4), st.booleans(), st.data())
+def test_more_opposition_never_promotes_a_flow(
+    inp: ConsensusInput, flow: Flow, extra: int, same_group: bool, data: st.DataObject
+) -> None:
+    before = compute(inp)
+    groups = [c.group for c in inp.contributors]
+    people = [
+        member(
+            f"new{i}",
+            data.draw(st.integers(2, 3)),
+            0.9,
+            group=data.draw(st.sampled_from(groups)) if same_group else None,
+        )
+        for i in range(extra)
+    ]
+    more = with_more(
+        inp, contributors=tuple(people), votes=tuple(Vote(f"nv{p.id}", p.id, flow.key, -1) for p in people)
+    )
+    assert rank(compute(more), flow) <= rank(before, flow)
+
+
+@SETTINGS
+@given(crowds(max_contributors=14))
+def test_no_single_group_gets_a_flow_allowed_by_the_crowd(inp: ConsensusInput) -> None:
+    one_group = replace(inp, contributors=tuple(replace(c, group="one") for c in inp.contributors))
+    result = compute(replace(one_group, moderator_decisions=(), manufacturer_statements=()))
+    assert result.allowed_flows == ()
+    assert all(row.evidence.k <= 1 and row.evidence.a_milli <= 1000 for row in result.decisions)
+
+
+@SETTINGS
+@given(crowds(), flows_st, st.integers(2, 6))
+def test_splitting_a_saturated_account_into_many_in_its_group_changes_nothing(
+    inp: ConsensusInput, flows: frozenset[Flow], copies: int
+) -> None:
+    # A fresh TL3 observation already fills its group's cap of 1.0: extra accounts of the
+    # same actor add nothing, neither support nor exposure.
+    base = with_more(inp, contributors=(member("actor", 3, group="actor"),), observations=(seen("a", "actor", flows),))
+    split = with_more(
+        base,
+        contributors=tuple(member(f"actor{i}", 3, group="actor") for i in range(copies)),
+        observations=tuple(seen(f"a{i}", f"actor{i}", flows) for i in range(copies)),
+    )
+    keep = ("state", "rule", "evidence", "lb", "wilson")
+    first, second = compute(base), compute(split)
+    assert [[getattr(r, k) for k in keep] for r in first.decisions] == [
+        [getattr(r, k) for k in keep] for r in second.decisions
+    ]
+
+
+@SETTINGS
+@given(crowds(), st.sampled_from(POOL), st.integers(1, 5), st.data())
+def test_splitting_any_account_never_adds_a_group_or_more_than_the_groups_cap(
+    inp: ConsensusInput, flow: Flow, copies: int, data: st.DataObject
+) -> None:
+    # The sum-then-cap rule of step 2: below the cap, copies of a TL1/TL2 account in one
+    # group do add support, but never a group (K) and never past 1.0 for the group.
+    actor = member("actor", data.draw(st.integers(1, 3)), data.draw(st.sampled_from((0.5, 0.8))), group="actor")
+    base = with_more(inp, contributors=(actor,), observations=(seen("a", "actor", [flow]),))
+    split = with_more(
+        base,
+        contributors=tuple(replace(actor, id=f"actor{i}") for i in range(copies)),
+        observations=tuple(seen(f"a{i}", f"actor{i}", [flow]) for i in range(copies)),
+    )
+    row_base, row_split = compute(base).decision(flow.key), compute(split).decision(flow.key)
+    assert row_base is not None and row_split is not None
+    assert row_split.evidence.k == row_base.evidence.k
+    assert row_split.evidence.a_milli - row_base.evidence.a_milli <= 1000
+
+
+@SETTINGS
+@given(crowds(), st.integers(1, 8), st.data())
+def test_tl0_accounts_alone_never_change_the_allowed_set(inp: ConsensusInput, n: int, data: st.DataObject) -> None:
+    groups = [c.group for c in inp.contributors]
+    newcomers = tuple(
+        ContributorSnapshot(f"tl0-{i}", 0, 0.5, data.draw(st.sampled_from([*groups, f"fresh{i}"]))) for i in range(n)
+    )
+    observations = tuple(
+        Observation(f"tl0-s{i}", c.id, data.draw(firmware_st), AS_OF, 168.0, data.draw(flows_st))
+        for i, c in enumerate(newcomers)
+    )
+    votes = tuple(
+        Vote(f"tl0-v{i}", c.id, data.draw(st.sampled_from(POOL)).key, data.draw(st.sampled_from((1, -1))))
+        for i, c in enumerate(newcomers)
+    )
+    more = with_more(inp, contributors=newcomers, observations=observations, votes=votes)
+    assert allowed(compute(more)) == allowed(compute(inp))
+
+
+@SETTINGS
+@given(st.integers(2, 80), st.lists(st.sampled_from((0.5, 0.7, 0.9, 1.0)), min_size=1), st.sampled_from(POOL[5:]))
+def test_no_number_of_tl1_accounts_gets_a_high_risk_flow_allowed(n: int, reputations: list[float], flow: Flow) -> None:
+    people = [member(f"p{i}", 1, reputations[i % len(reputations)]) for i in range(n)]
+    members = [member(f"m{i}", 2, 1.0) for i in range(3)]  # TL2 up-votes are support, not approval
+    inp = ConsensusInput(
+        model_id="m",
+        firmware="latest",
+        as_of=AS_OF,
+        context=CONTEXT,
+        contributors=(*people, *members),
+        observations=tuple(seen(f"s{p.id}", p.id, [flow]) for p in people),
+        votes=tuple(Vote(f"v{m.id}", m.id, flow.key, 1) for m in members),
+        condition_since={flow.key: AS_OF - timedelta(days=30)},
+    )
+    row = compute(inp).decision(flow.key)
+    assert row is not None and row.risk_class == "H" and row.state != "ALLOWED"
+
+
+@SETTINGS
+@given(crowds(), st.lists(st.tuples(flows_st, st.booleans()), min_size=1, max_size=5))
+def test_newer_firmware_observations_never_affect_older_firmware(
+    inp: ConsensusInput, newer: list[tuple[frozenset[Flow], bool]]
+) -> None:
+    older = replace(inp, firmware="3.0")
+    ids = [c.id for c in inp.contributors]
+    extra = tuple(
+        seen(f"newer{i}", ids[i % len(ids)] if existing else f"x{i}", flows, firmware="4.0")
+        for i, (flows, existing) in enumerate(newer)
+    )
+    newcomers = tuple(member(f"x{i}", 3) for i, (_, existing) in enumerate(newer) if not existing)
+    more = with_more(older, contributors=newcomers, observations=extra)
+    first, second = compute(older), compute(more)
+    assert [(r.key, r.state, r.rule, r.evidence, r.submission_ids) for r in first.decisions] == [
+        (r.key, r.state, r.rule, r.evidence, r.submission_ids) for r in second.decisions
+    ]
+
+
+@SETTINGS
+@given(crowds(), st.integers(1, 2000))
+def test_support_only_decays_as_time_passes(inp: ConsensusInput, hours: int) -> None:
+    now = compute(replace(inp, condition_since={}))
+    later = compute(replace(inp, condition_since={}, as_of=inp.as_of + timedelta(hours=hours)))
+    support_now = {r.key: (r.evidence.a_milli, r.evidence.candidate_milli) for r in now.decisions}
+    for row in later.decisions:
+        a, candidate = support_now[row.key]
+        assert row.evidence.a_milli <= a
+        assert row.evidence.candidate_milli <= candidate
