@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from itertools import accumulate
 from typing import Any
 
 from .collector import Abort, Collector, pointer
@@ -91,7 +90,7 @@ def _parse_text(text: str, raw: bytes, col: Collector) -> Any:
         raise col.fatal("not-json", "", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:  # NaN/Infinity, or an integer with more digits than Python reads
         raise col.fatal("not-json", "", str(exc)[:200]) from None
-    if _max_depth(raw) > col.limits.max_depth:
+    if _deeper_than(raw, col.limits.max_depth):
         raise col.fatal("too-deep", "", f"nesting deeper than {col.limits.max_depth}")
     if duplicates:
         _report_duplicates(value, "", col)
@@ -101,19 +100,29 @@ def _parse_text(text: str, raw: bytes, col: Collector) -> Any:
 
 _KEEP_BRACKETS_AND_QUOTES = bytes(c for c in range(256) if c not in b'"[]{}')
 _BRACKETS_ONLY = bytes(c for c in range(256) if c not in b"[]{}")
-_STRING = re.compile(rb'"[^"]*"')
-_DELTA = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+_STRING_WITH_BRACKETS = re.compile(rb'"[^"]*"')
 
 
-def _max_depth(raw: bytes) -> int:
-    """The deepest nesting of valid JSON text, computed on the text (faster than walking the tree).
+def _deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether valid JSON text nests deeper than `limit`, computed on the text (faster than a walk).
 
-    Escaped backslashes, then escaped quotes, are removed first, so what is left between two
-    quotes is exactly a string's brackets, which do not count.
+    Escaped backslashes, then escaped quotes, are removed first, so that what is left between
+    two quotes is exactly a string's brackets, which do not count. Then each round removes the
+    innermost bracket pairs: the number of rounds that leave something is the depth.
     """
-    reduced = raw.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _KEEP_BRACKETS_AND_QUOTES)
-    reduced = _STRING.sub(b"", reduced.replace(b'""', b"")).translate(None, _BRACKETS_ONLY)
-    return max(accumulate(map(_DELTA.__getitem__, reduced)), default=0)
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    reduced = raw.translate(None, _KEEP_BRACKETS_AND_QUOTES)
+    reduced = reduced.replace(b'""', b"")
+    if b'"' in reduced:
+        reduced = _STRING_WITH_BRACKETS.sub(b"", reduced)
+    reduced = reduced.translate(None, _BRACKETS_ONLY)
+    for _ in range(limit):
+        if not reduced:
+            return False
+        # A stand-in keeps "{[]}" from losing two levels in one round.
+        reduced = reduced.replace(b"[]", b".").replace(b"{}", b".").replace(b".", b"")
+    return bool(reduced)
 
 
 def _report_duplicates(node: Any, path: str, col: Collector) -> None:
