@@ -169,6 +169,9 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
+# How long a served MUD file stays in the cache. Publishing overwrites the entry at once;
+# the expiry only bounds how stale a file can be if the cache was down during a publish.
+MUDHUB_MUD_FILE_CACHE_SECONDS = env.int("MUDHUB_MUD_FILE_CACHE_SECONDS", default=300)
 # The cache-validity (hours, 1..168) written into served MUD files and their Cache-Control.
 MUDHUB_CACHE_VALIDITY_HOURS = env.int("MUDHUB_CACHE_VALIDITY_HOURS", default=24)
 if not 1 <= MUDHUB_CACHE_VALIDITY_HOURS <= 168:

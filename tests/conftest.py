@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,3 +36,37 @@ def auth_api(db: Any) -> Callable[..., APIClient]:
 def fast_password_hashing(settings: Any) -> None:
     # PBKDF2 at its production cost takes half a second per account on these machines.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def isolated_cache(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test gets a cache of its own, of the configured kind: a fresh folder for the file
+    cache, a fresh key prefix on Redis (cleared afterwards; the broker shares that Redis, so
+    the database itself is never flushed)."""
+    config = dict(settings.CACHES["default"])
+    prefix = f"mudhub-test-{uuid.uuid4().hex[:12]}"
+    if "Redis" in config["BACKEND"]:
+        config["KEY_PREFIX"] = prefix
+    else:
+        config["LOCATION"] = str(tmp_path_factory.mktemp("cache"))
+    settings.CACHES = {"default": config}
+    yield
+    if "Redis" in config["BACKEND"]:
+        import redis
+
+        client = redis.Redis.from_url(config["LOCATION"])
+        for key in client.scan_iter(f"{prefix}*"):
+            client.delete(key)
+
+
+@pytest.fixture
+def submit(settings: Any, django_capture_on_commit_callbacks: Any) -> Callable[..., Any]:
+    """POST a submission and run what its commit queues (the recompute) inline, as the
+    embedded mode does; test transactions never commit, so the hooks are run by hand."""
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+
+    def post(client: APIClient, payload: Any, **extra: Any) -> Any:
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post("/api/v1/submissions/", payload, format="json", **extra)
+
+    return post

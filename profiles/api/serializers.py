@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
 
 from profiles.models import Change, ConsensusFlow, ConsensusProfile, DeviceModel, Manufacturer, Submission
 
@@ -25,11 +26,18 @@ class SubmissionInSerializer(serializers.Serializer):
     mud = serializers.JSONField(required=False, help_text="a MUD file (RFC 8520 JSON, or a pre-RFC dialect)")
     flows = serializers.JSONField(required=False, help_text="instead of `mud`: a list of flows in the native form")
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError(dict.fromkeys(unknown, "unknown member"), code="unknown_member")
-        return attrs
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        # Unknown members are reported with the field errors, not after them: one round trip.
+        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
+        errors = {name: [ErrorDetail("unknown member", code="unknown_member")] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise serializers.ValidationError({**detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class ManufacturerSerializer(serializers.ModelSerializer):

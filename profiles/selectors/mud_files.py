@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.cache import cache
 
 from profiles.models import LATEST, ConsensusProfile
@@ -46,7 +47,7 @@ def served_file_get(*, manufacturer_slug: str, model_slug: str, scope: str = LAT
         return None
     served = ServedFile(etag=row[0], body=bytes(row[1]), max_age=row[2] * 3600)
     try:
-        cache.set(key, served, timeout=None)
+        cache.set(key, served, timeout=settings.MUDHUB_MUD_FILE_CACHE_SECONDS)
     except Exception:
         log.warning("cache unavailable; %s not cached", key, exc_info=True)
     return served

@@ -50,7 +50,7 @@ def recompute_schedule(*, device_model_id: int) -> bool:
     from profiles.tasks import recompute_model
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
-        recompute_model.delay(device_model_id)
+        recompute_model.apply((device_model_id,), throw=True)
         return True
     delay = settings.MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS
     try:
@@ -163,7 +163,7 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
 
 def _cache_set(key: str, served: ServedFile) -> None:
     try:
-        cache.set(key, served, timeout=None)
+        cache.set(key, served, timeout=settings.MUDHUB_MUD_FILE_CACHE_SECONDS)
     except Exception:
         log.warning("cache unavailable: %s will be read from the database", key, exc_info=True)
 
