@@ -1,6 +1,7 @@
 """What gateways download: the MUD file, its ETag and Cache-Control, 304s, and no database on a cache hit."""
 
 import hashlib
+
 import pytest
 
 from profiles import mud
