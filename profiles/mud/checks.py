@@ -72,7 +72,10 @@ def _prefix_facts(prefix: str) -> tuple[bool, bool]:
 
 def flow_warnings(flow: Flow, path: str) -> list[Problem]:
     out: list[Problem] = []
-    prefixes = [p for p in (flow.peer if flow.peer_kind == "network" else None, flow.network) if p]
+    kind = flow.peer_kind
+    prefixes: tuple[str, ...] = ()
+    if kind == "network" or flow.network is not None:
+        prefixes = tuple(p for p in (flow.peer if kind == "network" else None, flow.network) if p)
     for prefix in prefixes:
         public, resolver = _prefix_facts(prefix)
         if resolver:

@@ -98,6 +98,8 @@ class AceReader:
         self.acl_type = acl_type
         self.acl_path = acl_path
         self.skipped = False
+        # The family of an ACE in a single-family IP ACL is known without asking _family.
+        self.simple_family = {"ipv4-acl-type": "ipv4", "ipv6-acl-type": "ipv6"}.get(acl_type)
         peer, device = _SIDES[direction]
         dns_peer, dns_device = _DNS_SIDES[direction]
         self.peer_side = peer
@@ -135,7 +137,7 @@ class AceReader:
         initiated: str | None = None
         icmp: dict[str, int] = {}
 
-        for key in matches:
+        for key in () if _MATCH_KEYS.issuperset(matches) else matches:
             if key not in _MATCH_KEYS:
                 kpath = pointer(path, key)
                 if key in ("egress-interface", "ingress-interface"):
@@ -148,15 +150,18 @@ class AceReader:
                     # Never ignored, not even on import: dropping a match would widen the rule.
                     col.error("unknown-member", kpath, "unknown match; it cannot be dropped without widening the rule")
 
-        l3 = [k for k in _L3 if k in matches]
-        l4 = [k for k in _L4 if k in matches]
+        l3 = [k for k in _L3 if k in matches] if "ipv4" in matches or "ipv6" in matches else []
+        l4 = [k for k in _L4 if k in matches] if len(matches) > len(l3) else []
         if len(l3) > 1:
             col.error("family-mismatch", path, "an ACE matches either ipv4 or ipv6 headers, not both")
             return None
         if len(l4) > 1:
             col.error("conflicting-l4", path, f"an ACE has at most one of tcp, udp, icmp (found {', '.join(l4)})")
             return None
-        family = self._family(l3[0] if l3 else None, "eth" in matches, bool(l4), path)
+        if l3 and l3[0] == self.simple_family and "eth" not in matches:
+            family: str | None = l3[0]
+        else:
+            family = self._family(l3[0] if l3 else None, "eth" in matches, bool(l4), path)
         if family is None:
             return None
 
@@ -185,7 +190,9 @@ class AceReader:
             fam = l3[0]
             l3_path = path + "/" + fam
             peer_net, peer_dns, device_net, device_dns = self.l3_leaves[fam]
-            container = col.obj(matches[fam], l3_path)
+            container = matches[fam]
+            if type(container) is not dict:
+                container = col.obj(container, l3_path)
             for key, value in (container or {}).items():
                 if key == "protocol":
                     if type(value) is int and 0 <= value <= 255:
@@ -280,20 +287,21 @@ class AceReader:
         else:
             kind, peer, narrow = "any", "", None
         try:
+            # Positional, in the order Flow declares its fields: this is the hot path of parse.
             return Flow(
-                direction=self.direction,
-                family=family,
-                peer_kind=kind,
-                peer=peer,
-                network=narrow,
-                protocol=protocol,
-                src_port=ports.get("source-port"),
-                dst_port=ports.get("destination-port"),
-                initiated=initiated,
-                icmp_type=icmp.get("type"),
-                icmp_code=icmp.get("code"),
-                ethertype=ethertype,
-                extra=tuple(sorted(extra)),
+                self.direction,
+                family,
+                kind,
+                peer,
+                narrow,
+                protocol,
+                ports.get("source-port"),
+                ports.get("destination-port"),
+                initiated,
+                icmp.get("type"),
+                icmp.get("code"),
+                ethertype,
+                tuple(sorted(extra)) if extra else (),
             )
         except ValueError as exc:
             col.error("invalid-value", path, str(exc))
