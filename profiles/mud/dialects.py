@@ -1,8 +1,10 @@
 """Document-level dialects of real MUD files: which ones import reads, and which it refuses.
 
 The dialects inside ACLs (ethernet-acl-type, hex ethertypes, the gateway controller, eth
-matches in ipv4 ACLs) are handled where they occur, in parse.py and matches.py, each with
-its warning code; see errors.CODES.
+matches in ipv4 ACLs, ranges with operators, addresses without /length) are handled where
+they occur, in parse.py, meta.py, json_load.py and matches.py, each with its code; see
+errors.CODES. The pre-RFC draft members are recognised where unknown members are looked
+for (collector.PRE_RFC_MEMBERS) and reported alone, since everything else follows from them.
 """
 
 from __future__ import annotations

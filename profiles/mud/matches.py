@@ -62,8 +62,6 @@ EXTRA_LEAVES: dict[str, dict[str, tuple[str, int, int]]] = {
     "udp": {"length": ("int", 0, 65535)},
     "icmp": {"rest-of-header": ("binary", 0, 2**16)},
 }
-# Kinds of the address leaves that land in `extra` (the device side, or a MAC beside an IP match).
-EXTRA_ADDRESSES = ("-ipv4-network", "-ipv6-network", "-dnsname", "-mac-address", "-mac-address-mask")
 
 _MATCH_KEYS = frozenset({"eth", "ipv4", "ipv6", "tcp", "udp", "icmp", MUD_MATCH})
 _L3 = ("ipv4", "ipv6")

@@ -99,6 +99,7 @@ def check_uri(text: str) -> str:
     return text
 
 
+@lru_cache(maxsize=4096)
 def check_https_url(text: str) -> tuple[str, bool]:
     """A MUD URL: absolute https with a host. Returns (url, host_is_dns_name)."""
     try:
@@ -116,6 +117,7 @@ def check_https_url(text: str) -> tuple[str, bool]:
     return text, ok
 
 
+@lru_cache(maxsize=4096)
 def parse_date(text: str) -> tuple[datetime, bool]:
     """yang:date-and-time; returns (aware datetime, had_offset). A missing offset means UTC."""
     m = _DATE.match(text)
