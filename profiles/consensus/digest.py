@@ -1,12 +1,13 @@
 """Step 8: the input digest, sha256 over one canonical serialisation of every input.
 
-The document is JSON with sorted keys and no whitespace; datetimes in UTC with
-microseconds; floats as Python's shortest repr; every list in id order (see `prepare`).
-Flows are listed once, by key, in key order; everything else names a flow by its position
-in that list. An observation's flow set enters as the sha256 of its sorted positions
-(little-endian uint32), which keeps the document small on popular models while still
-binding every flow of every observation. The digest also binds the bundled public-suffix
-list's version, because the risk classes depend on it.
+The document is JSON with sorted keys and no whitespace; datetimes as integer
+microseconds since the Unix epoch; floats as Python's shortest repr; every list in id
+order (see `prepare`). Flows are listed once, by key, in key order; everything else names
+a flow by its position in that list. The observations' flow sets enter as the sha256 of
+the (observations x flows) membership matrix, rows in submission-id order, each row
+bit-packed (numpy.packbits, big-endian bit order): this keeps the document small on
+popular models while binding every flow of every observation. The digest also binds the
+bundled public-suffix list's version, because the risk classes depend on it.
 """
 
 from __future__ import annotations
@@ -14,13 +15,13 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 import numpy as np
 
-from .prepare import IndexArray, Prepared
+from .prepare import Prepared
 
 DIGEST_FORMAT = "mudhub-consensus-input/1"
 
@@ -30,8 +31,17 @@ except PackageNotFoundError:  # pragma: no cover - only when run from a source t
     PSL_VERSION = "unknown"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
 def canonical_time(value: datetime) -> str:
+    """The readable canonical spelling, for stored rows."""
     return value.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def epoch_micros(value: datetime) -> int:
+    return (value - _EPOCH) // _MICROSECOND
 
 
 def _jsonable(value: Any) -> Any:
@@ -49,8 +59,8 @@ def _params_document(prepared: Prepared) -> dict[str, Any]:
     return {name: _jsonable(value) for name, value in fields.items()}
 
 
-def _columns_hash(columns: IndexArray) -> str:
-    return hashlib.sha256(columns.astype("<u4").tobytes()).hexdigest()
+def _membership_hash(prepared: Prepared) -> str:
+    return hashlib.sha256(np.packbits(prepared.membership, axis=1).tobytes()).hexdigest()
 
 
 def _scope(firmware: frozenset[str] | None) -> list[str] | None:
@@ -66,10 +76,10 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
         "params": _params_document(prepared),
         "model": inp.model_id,
         "firmware": inp.firmware,
-        "as_of": canonical_time(inp.as_of),
+        "as_of": epoch_micros(inp.as_of),
         "context": {
             "manufacturer_domains": sorted(ctx.manufacturer_domains),
-            "domain_first_seen": sorted((d, canonical_time(t)) for d, t in ctx.domain_first_seen.items()),
+            "domain_first_seen": sorted((d, epoch_micros(t)) for d, t in ctx.domain_first_seen.items()),
             "firmware_order": list(ctx.firmware_order),
         },
         "flows": list(prepared.keys),
@@ -78,16 +88,10 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
             for c in prepared.contributors.values()
         ],
         "observations": [
-            [
-                o.submission_id,
-                o.contributor_id,
-                o.known_firmware,
-                canonical_time(o.last_seen),
-                o.window_hours,
-                _columns_hash(cols),
-            ]
-            for o, cols in zip(prepared.observations, prepared.observation_columns, strict=True)
+            [o.submission_id, o.contributor_id, o.known_firmware, epoch_micros(o.last_seen), o.window_hours]
+            for o in prepared.observations
         ],
+        "observation_flows": _membership_hash(prepared),
         "votes": [[v.id, v.contributor_id, v.flow_key, v.value, v.firmware] for v in prepared.votes],
         "moderator_decisions": [[d.id, d.kind, d.flow_key, d.firmware] for d in prepared.decisions],
         "manufacturer_profiles": [
@@ -95,7 +99,7 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
                 p.id,
                 np.asarray(cols).tolist(),
                 _scope(p.firmware),
-                canonical_time(p.issued_at),
+                epoch_micros(p.issued_at),
                 p.signature_valid,
                 p.certificate_pinned,
                 p.withdrawn,
@@ -107,7 +111,7 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
             [s.id, col, s.verdict, _scope(s.firmware), s.valid]
             for s, col in zip(prepared.statements, prepared.statement_columns, strict=True)
         ],
-        "condition_since": sorted((k, canonical_time(t)) for k, t in inp.condition_since.items()),
+        "condition_since": sorted((k, epoch_micros(t)) for k, t in inp.condition_since.items()),
     }
 
 

@@ -27,6 +27,7 @@ from .inputs import (
 
 T = TypeVar("T")
 IndexArray = npt.NDArray[np.intp]
+BoolArray = npt.NDArray[np.bool_]
 
 
 def unique_sorted(items: Iterable[T], key: Callable[[T], str], what: str) -> tuple[T, ...]:
@@ -82,7 +83,8 @@ class Prepared:
     inp: ConsensusInput
     contributors: dict[str, ContributorSnapshot]
     observations: tuple[Observation, ...]
-    observation_columns: tuple[IndexArray, ...]
+    # membership[i, column]: observation i (id order) holds the flow of that column
+    membership: BoolArray
     votes: tuple[Vote, ...]
     decisions: tuple[ModeratorDecision, ...]
     profiles: tuple[ManufacturerProfile, ...]
@@ -110,7 +112,12 @@ def prepare(inp: ConsensusInput) -> Prepared:
             raise ValueError(f"vote {vote.id}: no snapshot of contributor {vote.contributor_id!r}")
 
     numbering = FlowNumbering()
-    first_obs = [numbering.numbers(obs.flows) for obs in observations]
+    flat: list[int] = []
+    lengths: list[int] = []
+    for obs in observations:
+        numbers = numbering.numbers(obs.flows)
+        flat.extend(numbers)
+        lengths.append(len(numbers))
     first_prof = [numbering.numbers(p.flows) for p in profiles]
     first_stmt = [numbering.number(s.flow) for s in statements]
 
@@ -126,11 +133,15 @@ def prepare(inp: ConsensusInput) -> Prepared:
     def remap(numbers: list[int]) -> IndexArray:
         return np.sort(rank[np.asarray(numbers, dtype=np.intp)])
 
+    membership = np.zeros((len(observations), len(keys)), dtype=np.bool_)
+    rows = np.repeat(np.arange(len(observations), dtype=np.intp), np.asarray(lengths, dtype=np.intp))
+    membership[rows, rank[np.asarray(flat, dtype=np.intp)]] = True
+
     return Prepared(
         inp=inp,
         contributors=by_id,
         observations=observations,
-        observation_columns=tuple(remap(n) for n in first_obs),
+        membership=membership,
         votes=votes,
         decisions=decisions,
         profiles=profiles,

@@ -49,23 +49,39 @@ from .params import ConsensusParams, RiskClass
 TCP, UDP, ICMP, ICMPV6 = 6, 17, 1, 58
 VENDOR_CONTROLLERS = frozenset({"urn:ietf:params:mud:dns", "urn:ietf:params:mud:ntp"})
 
-_LOCAL_NETWORKS: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = tuple(
-    ipaddress.ip_network(net)
-    for net in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "169.254.0.0/16",
-        "127.0.0.0/8",
-        "224.0.0.0/4",
-        "255.255.255.255/32",
-        "0.0.0.0/32",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-        "::1/128",
-        "::/128",
+# (IP version, first address, last address) of every range a gateway never routes to the Internet.
+Span = tuple[int, int, int]
+
+
+def _span(prefix: str) -> Span | None:
+    try:
+        net = ipaddress.ip_network(prefix, strict=False)
+    except ValueError:
+        return None
+    return net.version, int(net.network_address), int(net.broadcast_address)
+
+
+_LOCAL_SPANS: tuple[Span, ...] = tuple(
+    span
+    for span in map(
+        _span,
+        (
+            "10.0.0.0/8",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "169.254.0.0/16",
+            "127.0.0.0/8",
+            "224.0.0.0/4",
+            "255.255.255.255/32",
+            "0.0.0.0/32",
+            "fc00::/7",
+            "fe80::/10",
+            "ff00::/8",
+            "::1/128",
+            "::/128",
+        ),
     )
+    if span is not None
 )
 
 
@@ -93,12 +109,9 @@ def under_private_section(name: str) -> bool:
     return bool(_psl(False).publicsuffix(name) != _psl(True).publicsuffix(name))
 
 
-def _is_local_prefix(prefix: str) -> bool:
-    try:
-        net = ipaddress.ip_network(prefix, strict=False)
-    except ValueError:
-        return False
-    return any(net.version == local.version and net.subnet_of(local) for local in _LOCAL_NETWORKS)  # type: ignore[arg-type]
+def _is_local(span: Span) -> bool:
+    version, first, last = span
+    return any(v == version and lo <= first and last <= hi for v, lo, hi in _LOCAL_SPANS)
 
 
 def _is_resolver_name(name: str, params: ConsensusParams) -> bool:
@@ -106,12 +119,15 @@ def _is_resolver_name(name: str, params: ConsensusParams) -> bool:
     return any(".".join(labels[i:]) in params.public_resolver_names for i in range(len(labels)))
 
 
-def _is_resolver_prefix(prefix: str, params: ConsensusParams) -> bool:
-    try:
-        net = ipaddress.ip_network(prefix, strict=False)
-    except ValueError:
-        return False
-    return any(ipaddress.ip_address(addr) in net for addr in params.public_resolver_addresses)
+@cache
+def _resolver_addresses(addresses: frozenset[str]) -> tuple[tuple[int, int], ...]:
+    parsed = (ipaddress.ip_address(addr) for addr in sorted(addresses))
+    return tuple((addr.version, int(addr)) for addr in parsed)
+
+
+def _holds_resolver(span: Span, params: ConsensusParams) -> bool:
+    version, first, last = span
+    return any(v == version and first <= a <= last for v, a in _resolver_addresses(params.public_resolver_addresses))
 
 
 def _unrestricted(port: PortMatch | None) -> bool:
@@ -196,9 +212,12 @@ class Classifier:
         prefix = flow.peer if flow.peer_kind == "network" else flow.network
         if prefix is None:
             return Classification("H", "any-peer")
-        if _is_resolver_prefix(prefix, self._params):
+        span = _span(prefix)
+        if span is None:
+            return Classification("H", "ip-literal")
+        if _holds_resolver(span, self._params):
             return Classification("H", "public-resolver")
-        if _is_local_prefix(prefix):
+        if _is_local(span):
             return Classification("V", "local-address")
         return Classification("H", "ip-literal")
 

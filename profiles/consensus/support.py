@@ -9,6 +9,7 @@ on a (contributors x flows) matrix: linear in contributors x flows.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -20,6 +21,7 @@ from .weights import MILLI, age_factor, allow_weight, candidate_weight, firmware
 
 Int64Array = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(slots=True)
@@ -40,18 +42,36 @@ class Support:
     vote_ids: dict[int, list[str]] = field(default_factory=dict)
 
 
+A = TypeVar("A", Int64Array, FloatArray)
+
+
+def reduce_runs(values: A, keys: IndexArray, ufunc: np.ufunc) -> A:
+    """Combines the rows of `values` whose `keys` are equal; keys are sorted, the result has
+    one row per distinct key, in key order.
+
+    Equal to `ufunc.reduceat(values, starts, axis=0)`, but a run of one row (most
+    contributors have one observation, most groups one account) costs a copy, not a
+    reduction: one numpy operation per layer of the longest run instead of one per run.
+    """
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.zeros(0, dtype=np.intp)
+    out: A = values[starts].copy()
+    lengths = np.diff(np.r_[starts, len(keys)])
+    for layer in range(1, int(lengths.max(initial=1))):
+        runs = np.flatnonzero(lengths > layer)
+        out[runs] = ufunc(out[runs], values[starts[runs] + layer])
+    return out
+
+
 def _group_rows(values: Int64Array, row_groups: IndexArray, n_groups: int) -> Int64Array:
     """Sums rows of `values` into their groups; rows are sorted by group."""
-    shape = (n_groups, *values.shape[1:])
-    out: Int64Array = np.zeros(shape, dtype=np.int64)
+    out: Int64Array = np.zeros((n_groups, *values.shape[1:]), dtype=np.int64)
     if len(row_groups):
-        starts = np.flatnonzero(np.r_[True, row_groups[1:] != row_groups[:-1]])
-        out[row_groups[starts]] = np.add.reduceat(values, starts, axis=0)
+        out[np.unique(row_groups)] = reduce_runs(values, row_groups, np.add)
     return out
 
 
 def _choose_votes(
-    prepared: Prepared, target: str | None, in_universe: BoolArray, own: dict[str, BoolArray]
+    prepared: Prepared, target: str | None, in_universe: BoolArray, best: FloatArray, row_of: dict[str, int]
 ) -> list[tuple[int, Vote]]:
     """One vote per (voter, flow): the one scoped to the firmware over an all-firmware one.
 
@@ -68,8 +88,8 @@ def _choose_votes(
         voter = prepared.contributors[vote.contributor_id]
         if voter.suspended:
             continue
-        mine = own.get(vote.contributor_id)
-        if mine is not None and mine[column]:
+        row = row_of.get(vote.contributor_id)
+        if row is not None and best[row, column] > 0.0:
             continue
         slot = (vote.contributor_id, column)
         previous = chosen.get(slot)
@@ -94,8 +114,12 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     counted: list[int] = []
     multipliers: list[float] = []
     exposures: list[float] = []
+    factors: dict[str | None, float] = {}
     for index, obs in enumerate(prepared.observations):
-        factor = firmware_factor(obs.known_firmware, target, position, params)
+        firmware = obs.known_firmware
+        factor = factors.get(firmware)
+        if factor is None:
+            factor = factors[firmware] = firmware_factor(firmware, target, position, params)
         if factor == 0.0:
             continue
         multiplier = age_factor(obs.last_seen, inp.as_of, params) * factor
@@ -108,20 +132,18 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
 
     observers = sorted({prepared.observations[i].contributor_id for i in counted}, key=by_group)
     row_of = {cid: row for row, cid in enumerate(observers)}
-    best = np.zeros((len(observers), n_flows), dtype=np.float64)
-    exposure = np.zeros(len(observers), dtype=np.float64)
-    membership = np.zeros((len(counted), n_flows), dtype=np.bool_)
-    for j, index in enumerate(counted):
-        columns = prepared.observation_columns[index]
-        row = row_of[prepared.observations[index].contributor_id]
-        # Each contributor counts once per flow, with its largest multiplier.
-        best[row, columns] = np.maximum(best[row, columns], multipliers[j])
-        exposure[row] = max(exposure[row], exposures[j])
-        membership[j, columns] = True
-    own = {cid: best[row_of[cid]] > 0.0 for cid in observers}
+    membership = prepared.membership[np.asarray(counted, dtype=np.intp)].reshape(len(counted), n_flows)
+    # Each contributor counts once per flow, with its largest multiplier: the maximum over
+    # its observations, taken per contributor row after sorting the observations by row.
+    obs_rows = np.array([row_of[prepared.observations[i].contributor_id] for i in counted], dtype=np.intp)
+    by_row = np.argsort(obs_rows, kind="stable")
+    sorted_rows = obs_rows[by_row]
+    weighted = membership[by_row] * np.asarray(multipliers, dtype=np.float64)[by_row, None]
+    best: FloatArray = reduce_runs(weighted, sorted_rows, np.maximum).reshape(len(observers), n_flows)
+    exposure: FloatArray = reduce_runs(np.asarray(exposures, dtype=np.float64)[by_row], sorted_rows, np.maximum)
     in_universe = membership.any(axis=0) | named
 
-    votes = _choose_votes(prepared, target, in_universe, own)
+    votes = _choose_votes(prepared, target, in_universe, best, row_of)
     groups = sorted(
         {contributors[c].group for c in observers} | {contributors[v.contributor_id].group for _, v in votes}
     )
@@ -133,7 +155,13 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     w_allow = np.array([allow_weight(c, params) for c in snapshots], dtype=np.float64)
     w_candidate = np.array([candidate_weight(c, params) for c in snapshots], dtype=np.float64)
     allow = _group_rows(np.rint(best * w_allow[:, None] * MILLI).astype(np.int64), row_groups, len(groups))
-    candidate = _group_rows(np.rint(best * w_candidate[:, None] * MILLI).astype(np.int64), row_groups, len(groups))
+    # The recount differs only in the rows whose weight differs (TL0): add just those.
+    differs = np.flatnonzero(w_candidate != w_allow)
+    candidate = allow.copy()
+    if len(differs):
+        rows = best[differs]
+        extra = np.rint(rows * w_candidate[differs, None] * MILLI) - np.rint(rows * w_allow[differs, None] * MILLI)
+        candidate += _group_rows(extra.astype(np.int64), row_groups[differs], len(groups))
 
     support = Support(
         a_milli=np.zeros(n_flows, dtype=np.int64),
@@ -168,7 +196,7 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     support.candidate_milli = np.minimum(candidate, cap).sum(axis=0)
 
     # Step 3: opposition, from TL2+ down-votes of groups that do not support the flow.
-    opposition = np.zeros((len(groups), n_flows), dtype=np.int64)
+    opposition: dict[tuple[int, int], int] = {}
     for column, vote in votes:
         voter = contributors[vote.contributor_id]
         if vote.value != -1 or voter.trust_level < params.min_vote_level:
@@ -178,9 +206,10 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
             continue
         term = to_milli(allow_weight(voter, params))
         if term > 0:
-            opposition[group, column] += term
+            opposition[group, column] = opposition.get((group, column), 0) + term
             support.vote_ids.setdefault(column, []).append(vote.id)
-    support.b_milli = np.minimum(opposition, cap).sum(axis=0)
+    for (_, column), total in opposition.items():
+        support.b_milli[column] += min(total, cap)
 
     # Step 4: exposure, from every group with an observation that counts for this firmware.
     exposure_terms = np.rint(exposure * w_allow * MILLI).astype(np.int64)
