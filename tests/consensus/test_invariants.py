@@ -15,12 +15,14 @@ from profiles.mud.flows import Flow
 from tests.consensus.factories import (
     AS_OF,
     CONTEXT,
+    OLD,
     POOL,
     allowed,
     crowds,
     firmware_st,
     flows_st,
     member,
+    profile,
     seen,
     with_more,
 )
@@ -37,7 +39,14 @@ def rank(result: ConsensusResult, flow: Flow) -> int:
 def _shuffled(inp: ConsensusInput, seed: int) -> ConsensusInput:
     rng = random.Random(seed)
     changes = {}
-    for name in ("contributors", "observations", "votes", "moderator_decisions", "manufacturer_statements"):
+    for name in (
+        "contributors",
+        "observations",
+        "votes",
+        "moderator_decisions",
+        "manufacturer_profiles",
+        "manufacturer_statements",
+    ):
         items = list(getattr(inp, name))
         items += rng.sample(items, k=min(len(items), 3))  # exact duplicates
         rng.shuffle(items)
@@ -46,8 +55,17 @@ def _shuffled(inp: ConsensusInput, seed: int) -> ConsensusInput:
 
 
 @SETTINGS
-@given(crowds(), st.integers())
-def test_shuffling_or_duplicating_inputs_changes_no_byte(inp: ConsensusInput, seed: int) -> None:
+@given(crowds(), st.integers(), st.lists(st.frozensets(st.sampled_from(POOL)), max_size=3))
+def test_shuffling_or_duplicating_inputs_changes_no_byte(
+    inp: ConsensusInput, seed: int, profiles: list[frozenset[Flow]]
+) -> None:
+    inp = with_more(
+        inp,
+        manufacturer_profiles=tuple(
+            profile(f"p{i}", flows, issued_at=OLD + timedelta(days=i), withdrawn=i == 1)
+            for i, flows in enumerate(profiles)
+        ),
+    )
     assert result_bytes(compute(_shuffled(inp, seed))) == result_bytes(compute(inp))
 
 
