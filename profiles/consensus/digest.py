@@ -84,11 +84,11 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
         },
         "flows": list(prepared.keys),
         "contributors": [
-            [c.id, c.trust_level, c.reputation, c.group, c.suspended, c.is_moderator]
+            [c.id, int(c.trust_level), float(c.reputation), c.group, bool(c.suspended), bool(c.is_moderator)]
             for c in prepared.contributors.values()
         ],
         "observations": [
-            [o.submission_id, o.contributor_id, o.known_firmware, epoch_micros(o.last_seen), o.window_hours]
+            [o.submission_id, o.contributor_id, o.known_firmware, epoch_micros(o.last_seen), float(o.window_hours)]
             for o in prepared.observations
         ],
         "observation_flows": _membership_hash(prepared),

@@ -69,11 +69,11 @@ class FlowNumbering:
         self._by_id[id(flow)] = found
         return found
 
-    def numbers(self, flows: frozenset[Flow]) -> list[int]:
+    def numbers(self, flows: frozenset[Flow]) -> IndexArray:
         try:
-            return list(map(self._by_id.__getitem__, map(id, flows)))
+            return np.fromiter(map(self._by_id.__getitem__, map(id, flows)), dtype=np.intp, count=len(flows))
         except KeyError:
-            return [self.number(flow) for flow in flows]
+            return np.fromiter((self.number(flow) for flow in flows), dtype=np.intp, count=len(flows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,12 +112,7 @@ def prepare(inp: ConsensusInput) -> Prepared:
             raise ValueError(f"vote {vote.id}: no snapshot of contributor {vote.contributor_id!r}")
 
     numbering = FlowNumbering()
-    flat: list[int] = []
-    lengths: list[int] = []
-    for obs in observations:
-        numbers = numbering.numbers(obs.flows)
-        flat.extend(numbers)
-        lengths.append(len(numbers))
+    per_observation = [numbering.numbers(obs.flows) for obs in observations]
     first_prof = [numbering.numbers(p.flows) for p in profiles]
     first_stmt = [numbering.number(s.flow) for s in statements]
 
@@ -130,12 +125,14 @@ def prepare(inp: ConsensusInput) -> Prepared:
     if len(column_of_key) != len(keys):
         raise ValueError("two different flows share one key")
 
-    def remap(numbers: list[int]) -> IndexArray:
-        return np.sort(rank[np.asarray(numbers, dtype=np.intp)])
+    def remap(numbers: IndexArray) -> IndexArray:
+        return np.sort(rank[numbers])
 
     membership = np.zeros((len(observations), len(keys)), dtype=np.bool_)
-    rows = np.repeat(np.arange(len(observations), dtype=np.intp), np.asarray(lengths, dtype=np.intp))
-    membership[rows, rank[np.asarray(flat, dtype=np.intp)]] = True
+    if observations:
+        lengths = np.fromiter(map(len, per_observation), dtype=np.intp, count=len(observations))
+        rows = np.repeat(np.arange(len(observations), dtype=np.intp), lengths)
+        membership[rows, rank[np.concatenate(per_observation)]] = True
 
     return Prepared(
         inp=inp,
