@@ -132,7 +132,7 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "mudhub",
+            "KEY_PREFIX": env.str("MUDHUB_CACHE_PREFIX", default="mudhub"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
@@ -169,6 +169,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
+MUDHUB_RECOMPUTE_QUEUE = env.str("MUDHUB_RECOMPUTE_QUEUE", default="celery")
 # How long a served MUD file stays in the cache. Publishing overwrites the entry at once;
 # the expiry only bounds how stale a file can be if the cache was down during a publish.
 MUDHUB_MUD_FILE_CACHE_SECONDS = env.int("MUDHUB_MUD_FILE_CACHE_SECONDS", default=300)

@@ -5,22 +5,27 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from rest_framework.test import APIClient
 
-from tests.factories import ContributorFactory
+# Django, DRF and the factories are imported inside the fixtures, so that the pure-core
+# suites (tests/mud, tests/consensus) also run with `-p no:django`.
 
 
 @pytest.fixture
-def api() -> APIClient:
+def api() -> Any:
+    from rest_framework.test import APIClient
+
     return APIClient()
 
 
 @pytest.fixture
-def auth_api(db: Any) -> Callable[..., APIClient]:
+def auth_api(db: Any) -> Callable[..., Any]:
     """An API client logged in as a fresh contributor (keyword arguments go to the factory)."""
 
-    def make(**contributor: Any) -> APIClient:
+    def make(**contributor: Any) -> Any:
         from knox.models import AuthToken
+        from rest_framework.test import APIClient
+
+        from tests.factories import ContributorFactory
 
         person = ContributorFactory(**contributor)
         _, token = AuthToken.objects.create(person.user)
@@ -65,7 +70,7 @@ def submit(settings: Any, django_capture_on_commit_callbacks: Any) -> Callable[.
     embedded mode does; test transactions never commit, so the hooks are run by hand."""
     settings.CELERY_TASK_ALWAYS_EAGER = True
 
-    def post(client: APIClient, payload: Any, **extra: Any) -> Any:
+    def post(client: Any, payload: Any, **extra: Any) -> Any:
         with django_capture_on_commit_callbacks(execute=True):
             return client.post("/api/v1/submissions/", payload, format="json", **extra)
 

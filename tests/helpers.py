@@ -45,7 +45,13 @@ def settle(device_model_id: int, *, days: float = 4.0) -> None:
     from profiles.models import PeerDomain
     from profiles.services.recompute import consensus_recompute
 
-    now = timezone.now()
+    from django.db.models import Max
+
+    from profiles.models import ConsensusProfile
+
+    # Time only moves forward: start after the last computation of this model, if later.
+    last = ConsensusProfile.objects.filter(device_model_id=device_model_id).aggregate(Max("as_of"))["as_of__max"]
+    now = max(timezone.now(), last) if last else timezone.now()
     PeerDomain.objects.update(first_seen=now - timedelta(days=60))
     # A test's transaction never commits: run the publish hooks (cache writes) by hand.
     with TestCase.captureOnCommitCallbacks(execute=True):

@@ -26,7 +26,9 @@ class DeviceModelFilter(django_filters.FilterSet):
     )
     manufacturer_id = django_filters.ModelChoiceFilter(field_name="manufacturer", queryset=Manufacturer.objects.all())
     q = django_filters.CharFilter(method="search", help_text="model or manufacturer name contains")
-    has_consensus = django_filters.BooleanFilter()
+    has_consensus = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
+    )
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
 
     class Meta:

@@ -56,7 +56,7 @@ def recompute_schedule(*, device_model_id: int) -> bool:
     try:
         if not cache.add(_debounce_key(device_model_id), 1, timeout=delay + 60):
             return True  # one is queued already and will read this change too
-        recompute_model.apply_async((device_model_id,), countdown=delay)
+        recompute_model.apply_async((device_model_id,), countdown=delay, queue=settings.MUDHUB_RECOMPUTE_QUEUE)
         return True
     except Exception:  # any broker or cache failure: the dirty mark is already committed
         log.warning("could not queue the recompute of model %s; the sweep will do it", device_model_id, exc_info=True)

@@ -27,7 +27,13 @@ def database_url() -> str:
 
 def start_worker(queue: str, name: str) -> subprocess.Popen[str]:
     """A worker on the test database, listening only on its own queue."""
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "aggregator.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "aggregator.settings",
+        # The worker shares this test's cache keys (served files, the recompute debounce).
+        "MUDHUB_CACHE_PREFIX": settings.CACHES["default"].get("KEY_PREFIX", "mudhub"),
+    }
     return subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "aggregator", "worker", "--pool", "solo", "-Q", queue,
          "-n", name, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
