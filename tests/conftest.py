@@ -37,17 +37,30 @@ def auth_api(db: Any) -> Callable[..., Any]:
     return make
 
 
+def _django_settings(request: pytest.FixtureRequest) -> Any:
+    """pytest-django's `settings`, or None when the plugin is off (`-p no:django`)."""
+    if not request.config.pluginmanager.hasplugin("django"):
+        return None
+    return request.getfixturevalue("settings")
+
+
 @pytest.fixture(autouse=True)
-def fast_password_hashing(settings: Any) -> None:
+def fast_password_hashing(request: pytest.FixtureRequest) -> None:
     # PBKDF2 at its production cost takes half a second per account on these machines.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings = _django_settings(request)
+    if settings is not None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(autouse=True)
-def isolated_cache(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+def isolated_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Each test gets a cache of its own, of the configured kind: a fresh folder for the file
     cache, a fresh key prefix on Redis (cleared afterwards; the broker shares that Redis, so
     the database itself is never flushed)."""
+    settings = _django_settings(request)
+    if settings is None:
+        yield
+        return
     config = dict(settings.CACHES["default"])
     prefix = f"mudhub-test-{uuid.uuid4().hex[:12]}"
     if "Redis" in config["BACKEND"]:
