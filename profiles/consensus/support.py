@@ -70,13 +70,11 @@ def _group_rows(values: Int64Array, row_groups: IndexArray, n_groups: int) -> In
     return out
 
 
-def _choose_votes(
-    prepared: Prepared, target: str | None, in_universe: BoolArray, best: FloatArray, row_of: dict[str, int]
-) -> list[tuple[int, Vote]]:
+def _choose_votes(prepared: Prepared, target: str | None, in_universe: BoolArray) -> list[tuple[int, Vote]]:
     """One vote per (voter, flow): the one scoped to the firmware over an all-firmware one.
 
-    Votes outside the firmware scope, on flows nobody observed for it, by suspended
-    accounts, or on the voter's own flows (CONSENSUS.md step 3) do not count.
+    Votes outside the firmware scope, on flows nobody observed for it, or by suspended
+    accounts do not count.
     """
     chosen: dict[tuple[str, int], Vote] = {}
     for vote in prepared.votes:
@@ -87,9 +85,6 @@ def _choose_votes(
             continue
         voter = prepared.contributors[vote.contributor_id]
         if voter.suspended:
-            continue
-        row = row_of.get(vote.contributor_id)
-        if row is not None and best[row, column] > 0.0:
             continue
         slot = (vote.contributor_id, column)
         previous = chosen.get(slot)
@@ -143,7 +138,15 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     exposure: FloatArray = reduce_runs(np.asarray(exposures, dtype=np.float64)[by_row], sorted_rows, np.maximum)
     in_universe = membership.any(axis=0) | named
 
-    votes = _choose_votes(prepared, target, in_universe, best, row_of)
+    votes = _choose_votes(prepared, target, in_universe)
+
+    def own_term(cid: str, column: int) -> int | None:
+        """The voter's own observation term on the flow, if the flow is theirs for this firmware."""
+        row = row_of.get(cid)
+        if row is None or best[row, column] <= 0.0:
+            return None
+        return int(np.rint(best[row, column] * w_allow[row] * MILLI))
+
     groups = sorted(
         {contributors[c].group for c in observers} | {contributors[v.contributor_id].group for _, v in votes}
     )
@@ -179,12 +182,17 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
         if vote.value != 1:
             continue
         counts = False
+        # "Nobody votes on their own flows": on a flow the voter observed, the vote neither
+        # adds to the observation nor approves; the voter counts with the larger of the two,
+        # so that reporting a flow one had up-voted never lowers its support (invariant 2).
+        mine = own_term(vote.contributor_id, column)
         if voter.trust_level >= params.min_vote_level:
-            term = to_milli(params.upvote_factor * allow_weight(voter, params))
-            allow[group_index[voter.group], column] += term
-            candidate[group_index[voter.group], column] += term
-            counts = term > 0
-        if voter.trust_level >= params.min_approval_level or voter.is_moderator:
+            term = to_milli(params.upvote_factor * allow_weight(voter, params)) - (mine or 0)
+            if term > 0:
+                allow[group_index[voter.group], column] += term
+                candidate[group_index[voter.group], column] += term
+                counts = True
+        if mine is None and (voter.trust_level >= params.min_approval_level or voter.is_moderator):
             support.approved_by_vote.add(column)
             counts = True
         if counts:
@@ -200,6 +208,8 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     for column, vote in votes:
         voter = contributors[vote.contributor_id]
         if vote.value != -1 or voter.trust_level < params.min_vote_level:
+            continue
+        if own_term(vote.contributor_id, column) is not None:
             continue
         group = group_index[voter.group]
         if allow[group, column] > 0:

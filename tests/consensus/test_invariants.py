@@ -33,7 +33,8 @@ SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[Healt
 
 def rank(result: ConsensusResult, flow: Flow) -> int:
     row = result.decision(flow.key)
-    return RANK[row.state] if row is not None else RANK["OUT"]
+    # A flow nobody observed for this firmware has no row and no standing at all.
+    return RANK[row.state] if row is not None else -1
 
 
 def _shuffled(inp: ConsensusInput, seed: int) -> ConsensusInput:
@@ -92,6 +93,31 @@ def test_more_support_never_demotes_a_flow(
             inp, contributors=tuple(people), votes=tuple(Vote(f"nv{p.id}", p.id, flow.key, 1) for p in people)
         )
     assert rank(compute(more), flow) >= rank(before, flow)
+
+
+@SETTINGS
+@given(crowds(), st.sampled_from(POOL), st.integers(1, 3), st.data())
+def test_reporting_a_flow_one_had_up_voted_never_demotes_it(
+    inp: ConsensusInput, flow: Flow, extra: int, data: st.DataObject
+) -> None:
+    people = [member(f"new{i}", data.draw(st.integers(2, 3)), 0.9) for i in range(extra)]
+    voted = with_more(
+        inp, contributors=tuple(people), votes=tuple(Vote(f"nv{p.id}", p.id, flow.key, 1) for p in people)
+    )
+    observed = with_more(
+        voted,
+        observations=tuple(
+            seen(
+                f"n{p.id}",
+                p.id,
+                [flow],
+                firmware=data.draw(firmware_st),
+                age=timedelta(days=data.draw(st.integers(0, 900))),
+            )
+            for p in people
+        ),
+    )
+    assert rank(compute(observed), flow) >= rank(compute(voted), flow)
 
 
 @SETTINGS
