@@ -13,6 +13,7 @@ from .catalog import (
 )
 from .consensus import LATEST, Change, ConsensusFlow, ConsensusProfile
 from .submissions import Flow, PeerDomain, Submission
+from .trust import GroupMerge, ModerationDecision, ReputationEvent, SubmissionReport, Vote
 
 __all__ = [
     "LATEST",
@@ -25,11 +26,16 @@ __all__ = [
     "DeviceModelAlias",
     "FirmwareVersion",
     "Flow",
+    "GroupMerge",
     "Manufacturer",
     "ManufacturerAlias",
     "ManufacturerDomain",
+    "ModerationDecision",
     "PeerDomain",
+    "ReputationEvent",
     "Submission",
+    "SubmissionReport",
+    "Vote",
     "WorkerHeartbeat",
     "name_slug",
 ]

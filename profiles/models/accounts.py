@@ -27,6 +27,13 @@ class Contributor(models.Model):
     # Accounts merged into one independence group share this key; "" means the account is
     # a group of its own. The engine counts each group at most once.
     group_key = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # The network the account signed up from, reduced to its /24 (IPv4) or /48 (IPv6):
+    # enough for the sign-up limit and independence groups, never the address itself.
+    signup_network = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # A moderator's grant: TL3 needs it on top of the numbers (CONSENSUS.md).
+    tl3_granted = models.BooleanField(default=False)
+    # When the nightly job last evaluated this contributor's reputation and level.
+    reputation_as_of = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

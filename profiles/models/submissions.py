@@ -65,6 +65,8 @@ class Submission(models.Model):
     warnings = models.JSONField(default=list)
     meta = models.JSONField(default=dict)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    # Set when, 72 h after it arrived, >= 80% of its flows were ALLOWED or CANDIDATE.
+    accepted_at = models.DateTimeField(null=True, blank=True)
     superseded_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
