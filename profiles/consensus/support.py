@@ -140,13 +140,6 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
 
     votes = _choose_votes(prepared, target, in_universe)
 
-    def own_term(cid: str, column: int) -> int | None:
-        """The voter's own observation term on the flow, if the flow is theirs for this firmware."""
-        row = row_of.get(cid)
-        if row is None or best[row, column] <= 0.0:
-            return None
-        return int(np.rint(best[row, column] * w_allow[row] * MILLI))
-
     groups = sorted(
         {contributors[c].group for c in observers} | {contributors[v.contributor_id].group for _, v in votes}
     )
@@ -165,6 +158,13 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
         rows = best[differs]
         extra = np.rint(rows * w_candidate[differs, None] * MILLI) - np.rint(rows * w_allow[differs, None] * MILLI)
         candidate += _group_rows(extra.astype(np.int64), row_groups[differs], len(groups))
+
+    def own_term(cid: str, column: int) -> int | None:
+        """The voter's own observation term on the flow, if the flow is theirs for this firmware."""
+        row = row_of.get(cid)
+        if row is None or best[row, column] <= 0.0:
+            return None
+        return int(np.rint(best[row, column] * w_allow[row] * MILLI))
 
     support = Support(
         a_milli=np.zeros(n_flows, dtype=np.int64),
