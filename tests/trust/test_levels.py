@@ -21,8 +21,12 @@ NEWCOMER = Standing(
     strikes=0,
 )
 TL1_BARS = replace(NEWCOMER, age_days=3, valid_submissions=3)
-TL2_BARS = replace(TL1_BARS, age_days=30, valid_submissions=10, accepted_submissions=10, accepted_models=3, reputation=0.7)
-TL3_BARS = replace(TL2_BARS, age_days=90, valid_submissions=50, accepted_submissions=50, reputation=0.85, tl3_granted=True)
+TL2_BARS = replace(
+    TL1_BARS, age_days=30, valid_submissions=10, accepted_submissions=10, accepted_models=3, reputation=0.7
+)
+TL3_BARS = replace(
+    TL2_BARS, age_days=90, valid_submissions=50, accepted_submissions=50, reputation=0.85, tl3_granted=True
+)
 
 standings = st.builds(
     Standing,
