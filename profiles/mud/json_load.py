@@ -32,18 +32,30 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def _decode(text: str) -> tuple[Any, bool]:
-    """The value and whether some object had a duplicate member."""
-    duplicates: list[bool] = []
+def _decode_with_duplicates(text: str) -> Any:
+    """The value, with every object that had a member twice a _DupDict (the slow path)."""
 
     def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
         d = dict(items)
         if len(d) != len(items):
-            duplicates.append(True)
             return _with_duplicates(d, items)
         return d
 
-    return json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constant), bool(duplicates)
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=_no_constant)
+
+
+def _members(node: dict[str, Any] | list[Any]) -> int:
+    """How many members the objects in `node` have, once decoded (a duplicate counts once)."""
+    if type(node) is dict:
+        count = len(node)
+        values: Any = node.values()
+    else:
+        count = 0
+        values = node
+    for child in values:
+        if type(child) is dict or type(child) is list:
+            count += _members(child)
+    return count
 
 
 def load(data: bytes | str, col: Collector) -> Any:
@@ -83,46 +95,57 @@ def load(data: bytes | str, col: Collector) -> Any:
 
 def _parse_text(text: str, raw: bytes, col: Collector) -> Any:
     try:
-        value, duplicates = _decode(text)
+        # The C decoder alone: an object_pairs_hook would cost as much again as the decoding.
+        value = json.loads(text, parse_constant=_no_constant)
     except RecursionError:
         raise col.fatal("too-deep", "", f"nesting deeper than {col.limits.max_depth}") from None
     except json.JSONDecodeError as exc:
         raise col.fatal("not-json", "", f"line {exc.lineno} column {exc.colno}: {exc.msg}") from None
     except ValueError as exc:  # NaN/Infinity, or an integer with more digits than Python reads
         raise col.fatal("not-json", "", str(exc)[:200]) from None
-    if _deeper_than(raw, col.limits.max_depth):
+    too_deep, members = _scan(raw, col.limits.max_depth)
+    if too_deep:
         raise col.fatal("too-deep", "", f"nesting deeper than {col.limits.max_depth}")
-    if duplicates:
-        _report_duplicates(value, "", col)
+    # Every member written in the text is a name separator (":") outside the strings; a dict
+    # keeps one member per distinct decoded name. Fewer members decoded than written means
+    # some object had a name twice (however it was spelled): decode again, slowly, to say where.
+    if (type(value) is dict or type(value) is list) and _members(value) != members:
+        _report_duplicates(_decode_with_duplicates(text), "", col)
+        if not col.errors:  # pragma: no cover - the two counts disagree only on duplicates
+            col.error("internal-error", "", "member count mismatch without a duplicate key")
         raise Abort()
     return value
 
 
-_KEEP_BRACKETS_AND_QUOTES = bytes(c for c in range(256) if c not in b'"[]{}')
+_KEEP_STRUCTURE = bytes(c for c in range(256) if c not in b'"[]{}:')
 _BRACKETS_ONLY = bytes(c for c in range(256) if c not in b"[]{}")
-_STRING_WITH_BRACKETS = re.compile(rb'"[^"]*"')
+_STRING_WITH_STRUCTURE = re.compile(rb'"[^"]*"')
 
 
-def _deeper_than(raw: bytes, limit: int) -> bool:
-    """Whether valid JSON text nests deeper than `limit`, computed on the text (faster than a walk).
+def _scan(raw: bytes, limit: int) -> tuple[bool, int]:
+    """Whether valid JSON text nests deeper than `limit`, and how many object members it writes.
 
-    Escaped backslashes, then escaped quotes, are removed first, so that what is left between
-    two quotes is exactly a string's brackets, which do not count. Then each round removes the
-    innermost bracket pairs: the number of rounds that leave something is the depth.
+    Computed on the text (faster than a walk). Escaped backslashes, then escaped quotes, are
+    removed first, so that what is left between two quotes is exactly a string's brackets and
+    colons, which do not count. Outside strings a colon separates a member name from its value.
+    Then each round removes the innermost bracket pairs: the number of rounds that leave
+    something is the depth.
     """
     if b"\\" in raw:
         raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
-    reduced = raw.translate(None, _KEEP_BRACKETS_AND_QUOTES)
+    reduced = raw.translate(None, _KEEP_STRUCTURE)
     reduced = reduced.replace(b'""', b"")
     if b'"' in reduced:
-        reduced = _STRING_WITH_BRACKETS.sub(b"", reduced)
-    reduced = reduced.translate(None, _BRACKETS_ONLY)
+        reduced = _STRING_WITH_STRUCTURE.sub(b"", reduced)
+    members = reduced.count(b":")
+    if members:
+        reduced = reduced.translate(None, _BRACKETS_ONLY)
     for _ in range(limit):
         if not reduced:
-            return False
+            return False, members
         # A stand-in keeps "{[]}" from losing two levels in one round.
         reduced = reduced.replace(b"[]", b".").replace(b"{}", b".").replace(b".", b"")
-    return bool(reduced)
+    return bool(reduced), members
 
 
 def _report_duplicates(node: Any, path: str, col: Collector) -> None:

@@ -78,6 +78,36 @@ def test_a_duplicate_key_is_reported_where_it_is() -> None:
     assert [(p.code, p.path) for p in info.value.problems] == [("duplicate-key", "/ietf-mud:mud/mud-version")]
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        # the same decoded name, spelled two ways
+        ('"mud-version": 1', '"mud-version": 1, "mud-\\u0076ersion": 2', "/ietf-mud:mud/mud-version"),
+        # deep inside an ACE, in an object in an array
+        (
+            '"protocol": 6',
+            '"protocol": 6, "protocol": 6',
+            "/ietf-access-control-list:acls/acl/0/aces/ace/0/matches/ipv4/protocol",
+        ),
+        # a string with colons, brackets and escaped quotes beside the duplicate
+        ('"mfg-name": "Example"', '"mfg-name": "Ex:a\\"mp:le}", "mfg-name": "x"', "/ietf-mud:mud/mfg-name"),
+    ],
+)
+def test_every_duplicate_key_is_found(old: str, new: str, path: str) -> None:
+    text = dump(doc()).decode()
+    assert old in text
+    with pytest.raises(MudValidationError) as info:
+        parse(text.replace(old, new, 1))
+    assert [(p.code, p.path) for p in info.value.problems] == [("duplicate-key", path)]
+
+
+def test_colons_and_quotes_inside_strings_are_not_members() -> None:
+    d = doc()
+    d["ietf-mud:mud"]["systeminfo"] = 'a:b "c:d" \\" e:{f}: [g]:: \\\\'
+    d["ietf-mud:mud"]["mfg-name"] = ":"
+    assert parse(dump(d)).meta.systeminfo == d["ietf-mud:mud"]["systeminfo"]
+
+
 def test_a_byte_order_mark_is_a_warning() -> None:
     assert "byte-order-mark" in [w.code for w in parse(b"\xef\xbb\xbf" + dump(doc())).warnings]
 
