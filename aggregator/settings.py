@@ -178,6 +178,16 @@ MUDHUB_CACHE_VALIDITY_HOURS = env.int("MUDHUB_CACHE_VALIDITY_HOURS", default=24)
 if not 1 <= MUDHUB_CACHE_VALIDITY_HOURS <= 168:
     raise ImproperlyConfigured("MUDHUB_CACHE_VALIDITY_HOURS must be within 1..168 (RFC 8520)")
 
+# --- Limits -------------------------------------------------------------------------------
+# Daily limits by trust level (CONSENSUS.md, "Anti-abuse defaults").
+MUDHUB_SUBMISSIONS_PER_DAY = {0: 3, 1: 20, 2: 100, 3: 500}
+MUDHUB_VOTES_PER_DAY = {0: 0, 1: 0, 2: 30, 3: 60}
+MUDHUB_SIGNUPS_PER_NETWORK_PER_DAY = env.int("MUDHUB_SIGNUPS_PER_NETWORK_PER_DAY", default=3)
+# How many proxies in front of mudhub append to X-Forwarded-For (0: use the peer address).
+REST_FRAMEWORK_NUM_PROXIES = env.int("MUDHUB_NUM_PROXIES", default=0)
+MUDHUB_MAX_BODY_BYTES = env.int("MUDHUB_MAX_BODY_BYTES", default=1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MUDHUB_MAX_BODY_BYTES + 64 * 1024
+
 # --- Auth and API -------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -208,6 +218,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env.str("MUDHUB_ANON_RATE", default="600/minute")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "NUM_PROXIES": REST_FRAMEWORK_NUM_PROXIES,
 }
 if DEBUG:
     REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"].append("rest_framework.renderers.BrowsableAPIRenderer")
@@ -221,10 +232,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
-
-# --- Limits -------------------------------------------------------------------------------
-MUDHUB_MAX_BODY_BYTES = env.int("MUDHUB_MAX_BODY_BYTES", default=1024 * 1024)
-DATA_UPLOAD_MAX_MEMORY_SIZE = MUDHUB_MAX_BODY_BYTES + 64 * 1024
 
 # --- Static, i18n, security ---------------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from profiles.models import Contributor
+
+# An account old enough for its trust level (CONSENSUS.md: TL1 >= 3 days, TL2 >= 30, TL3 >= 90),
+# so tests do not look like a burst of brand-new accounts unless they mean to.
+AGE_FOR_LEVEL = {0: 0, 1: 10, 2: 60, 3: 180}
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -25,5 +32,14 @@ class UserFactory(factory.django.DjangoModelFactory):
 class ContributorFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Contributor
+        skip_postgeneration_save = True
 
     user = factory.SubFactory(UserFactory)
+
+    @factory.post_generation
+    def age_days(obj, create, extracted, **kwargs):
+        """`age_days=N` backdates the account; by default it is as old as its level needs."""
+        days = AGE_FOR_LEVEL[obj.trust_level] if extracted is None else extracted
+        if create and days:
+            obj.created_at = timezone.now() - timedelta(days=days)
+            Contributor.objects.filter(pk=obj.pk).update(created_at=obj.created_at)

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from profiles.api.throttles import SignupThrottle, network_of
 from profiles.errors import DomainError
 from profiles.services.accounts import contributor_for, user_register
 
@@ -43,13 +44,14 @@ def _token_body(user: Any) -> dict[str, Any]:
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AnonRateThrottle]
+    throttle_classes = [AnonRateThrottle, SignupThrottle]
 
     @extend_schema(request=RegisterSerializer, responses={201: AccountSerializer})
     def post(self, request: Request) -> Response:
         data = RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = user_register(**data.validated_data)
+        network = network_of(SignupThrottle().get_ident(request))
+        user = user_register(**data.validated_data, signup_network=network)
         return Response(AccountSerializer(user).data, status=status.HTTP_201_CREATED)
 
 

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 from profiles.api.errors import flatten_detail
 from profiles.api.filters import SubmissionFilter
 from profiles.api.serializers import SubmissionInSerializer, SubmissionSerializer
+from profiles.api.throttles import SubmissionThrottle
 from profiles.errors import DomainError
 from profiles.models import Submission
 from profiles.services.accounts import contributor_for
@@ -25,6 +26,7 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     serializer_class = SubmissionSerializer
     filterset_class = SubmissionFilter
     ordering_fields = ["id", "created_at", "flow_count"]
+    throttle_classes = [SubmissionThrottle]
 
     @extend_schema(
         request=SubmissionInSerializer,

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from profiles.api import auth, catalog, status, submissions
+from profiles.api import auth, catalog, status, submissions, trust
 
 app_name = "api"
 
@@ -9,6 +9,8 @@ router = SimpleRouter()
 router.register("manufacturers", catalog.ManufacturerViewSet)
 router.register("device-models", catalog.DeviceModelViewSet)
 router.register("submissions", submissions.SubmissionViewSet)
+router.register("votes", trust.VoteViewSet)
+router.register("moderation/decisions", trust.DecisionViewSet)
 
 urlpatterns = [
     path("status/", status.StatusView.as_view(), name="status"),
@@ -16,5 +18,8 @@ urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token"),
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("changes/", catalog.ChangesView.as_view(), name="changes"),
+    path("moderation/queue/", trust.ModerationQueueView.as_view(), name="moderation-queue"),
+    path("submissions/<int:pk>/report/", trust.SubmissionReportView.as_view(), name="submission-report"),
+    path("contributors/<str:username>/", trust.ContributorView.as_view(), name="contributor"),
     *router.urls,
 ]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.db.models import F
 
-from profiles.consensus.inputs import ContributorSnapshot, ModelContext, Observation
+from profiles.consensus.inputs import ContributorSnapshot, ModelContext, ModeratorDecision, Observation, Vote
 from profiles.consensus.risk import registrable_domain
 from profiles.models import (
     LATEST,
@@ -17,10 +17,13 @@ from profiles.models import (
     Contributor,
     DeviceModel,
     FirmwareVersion,
+    Flow,
     ManufacturerDomain,
     PeerDomain,
     Submission,
 )
+from profiles.models import ModerationDecision as DecisionRow
+from profiles.models import Vote as VoteRow
 from profiles.services.flows import flows_by_id
 
 # A submission that does not say how long it observed counts as a one-day capture, the
@@ -34,6 +37,8 @@ class ModelInputs:
     context: ModelContext
     contributors: tuple[ContributorSnapshot, ...]
     observations: tuple[Observation, ...]
+    votes: tuple[Vote, ...]
+    decisions: tuple[ModeratorDecision, ...]
     scopes: tuple[str, ...]
     current_profiles: dict[str, ConsensusProfile]
     condition_since: dict[str, dict[str, datetime]]
@@ -67,7 +72,19 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
                 flows=frozenset(flows[i] for i in flow_ids),
             )
         )
-    people = Contributor.objects.filter(pk__in={row[1] for row in rows}).values_list(
+    vote_rows = list(
+        VoteRow.objects.filter(device_model=device_model, voided_at__isnull=True).values_list(
+            "id", "voter_id", "flow_id", "value", "firmware"
+        )
+    )
+    voted = flows_by_id({row[2] for row in vote_rows} - flows.keys())
+    votes = tuple(
+        Vote(id=str(pk), contributor_id=str(voter), flow_key=(flows.get(flow_id) or voted[flow_id]).key,
+             value=value, firmware=firmware or None)
+        for pk, voter, flow_id, value, firmware in vote_rows
+    )  # fmt: skip
+    decisions = _moderator_decisions(device_model)
+    people = Contributor.objects.filter(pk__in={row[1] for row in rows} | {row[1] for row in vote_rows}).values_list(
         "id", "trust_level", "reputation_r", "reputation_s", "group_key", "suspended_at", "is_moderator"
     )
     contributors = tuple(
@@ -106,9 +123,31 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         context=context,
         contributors=contributors,
         observations=tuple(observations),
+        votes=votes,
+        decisions=decisions,
         scopes=scopes,
         current_profiles=current,
         condition_since=holds,
         flow_ids={flow.key: pk for pk, flow in flows.items()},
         newest_input_at=max((row[5] for row in rows), default=device_model.created_at),
     )
+
+
+def _moderator_decisions(device_model: DeviceModel) -> tuple[ModeratorDecision, ...]:
+    """The flow decisions in force: rejections and approvals, and freezes no unfreeze lifted."""
+    from profiles.services.moderation import frozen_flow_ids
+
+    kinds = {"approve": "approve", "reject": "reject", "reject_malicious": "reject"}
+    rows = DecisionRow.objects.filter(device_model=device_model, kind__in=kinds).values_list(
+        "id", "kind", "flow__key", "firmware"
+    )
+    out = [
+        ModeratorDecision(id=str(pk), kind=kinds[kind], flow_key=key, firmware=fw or None) for pk, kind, key, fw in rows
+    ]
+    frozen = frozen_flow_ids(device_model.pk)
+    keys = dict(Flow.objects.filter(pk__in={flow_id for flow_id, _ in frozen}).values_list("id", "key"))
+    out += [
+        ModeratorDecision(id=str(pk), kind="freeze", flow_key=keys[flow_id], firmware=fw or None)
+        for (flow_id, fw), pk in frozen.items()
+    ]
+    return tuple(out)

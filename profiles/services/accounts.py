@@ -8,12 +8,13 @@ from django.db import transaction
 
 from profiles.errors import DomainError, problem
 from profiles.models import Contributor
+from profiles.services.groups import merge_signup_network
 
 User = get_user_model()
 
 
 @transaction.atomic
-def user_register(*, username: str, email: str, password: str) -> AbstractBaseUser:
+def user_register(*, username: str, email: str, password: str, signup_network: str = "") -> AbstractBaseUser:
     """Create an account and its Contributor row; every problem is reported at once."""
     problems = []
     if User.objects.filter(username__iexact=username).exists():
@@ -26,7 +27,10 @@ def user_register(*, username: str, email: str, password: str) -> AbstractBaseUs
     if problems:
         raise DomainError("invalid_input", f"{len(problems)} problem(s) in the request.", problems=problems)
     user = User.objects.create_user(username=username, email=email, password=password)
-    Contributor.objects.create(user=user)
+    person = Contributor.objects.create(user=user, signup_network=signup_network)
+    if signup_network:
+        # Accounts from one network are one observer until shown otherwise (CONSENSUS.md).
+        merge_signup_network(contributor_id=person.pk, network=signup_network)
     return user
 
 

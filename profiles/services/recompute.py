@@ -192,6 +192,8 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
                 context=inputs.context,
                 contributors=inputs.contributors,
                 observations=inputs.observations,
+                votes=inputs.votes,
+                moderator_decisions=inputs.decisions,
                 condition_since=inputs.condition_since.get(scope, {}),
             )
         )

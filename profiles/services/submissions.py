@@ -15,15 +15,22 @@ from django.utils import timezone
 
 from profiles import mud
 from profiles.errors import DomainError, problem, problems_from
-from profiles.models import Contributor, Submission
+from profiles.models import Contributor, DeviceModel, ModerationDecision, Submission
+from profiles.models import Flow as FlowRow
 from profiles.mud.flows import Flow
 from profiles.services.catalog import device_model_resolve, firmware_resolve, manufacturer_resolve
 from profiles.services.flows import flows_ensure
+from profiles.services.groups import merge_collector
+from profiles.services.moderation import decision_record, frozen_flow_ids
 from profiles.services.native_flows import flows_from_native
 from profiles.services.recompute import device_model_mark_dirty
 
 # A clock a little fast on the collector is not an error; a day in the future is.
 _FUTURE_SLACK = timedelta(minutes=10)
+# The burst freeze (CONSENSUS.md, "Anti-abuse defaults").
+BURST_GROUPS = 5
+BURST_WINDOW = timedelta(hours=24)
+YOUNG_ACCOUNT = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -156,5 +163,42 @@ def submission_create(
     Submission.objects.filter(
         contributor=contributor, device_model=device_model, firmware=firmware, status=Submission.Status.ACTIVE
     ).exclude(pk=submission.pk).update(status=Submission.Status.SUPERSEDED, superseded_by=submission)
+    if submission.collector_hash:
+        merge_collector(contributor_id=contributor.pk, collector_hash=submission.collector_hash)
+    burst_freeze_check(device_model=device_model, flow_ids=flow_ids, now=now)
     device_model_mark_dirty(device_model_id=device_model.pk)
     return submission, True
+
+
+def burst_freeze_check(*, device_model: DeviceModel, flow_ids: list[int], now: datetime) -> list[int]:
+    """Freeze, for a moderator, every flow that gained support from >= 5 groups of accounts
+    younger than 30 days within 24 hours (CONSENSUS.md): the shape of a sock-puppet push."""
+    recent = Submission.objects.filter(
+        device_model=device_model,
+        status=Submission.Status.ACTIVE,
+        created_at__gte=now - BURST_WINDOW,
+        contributor__created_at__gte=now - YOUNG_ACCOUNT,
+    ).values_list("contributor_id", "contributor__group_key", "flow_ids")
+    groups: dict[int, set[str]] = {}
+    wanted = set(flow_ids)
+    for contributor_id, group_key, ids in recent:
+        for flow_id in wanted.intersection(ids):
+            groups.setdefault(flow_id, set()).add(group_key or f"c{contributor_id}")
+    burst = sorted(flow_id for flow_id, seen in groups.items() if len(seen) >= BURST_GROUPS)
+    if not burst:
+        return []
+    frozen = frozen_flow_ids(device_model.pk)
+    keys = dict(FlowRow.objects.filter(pk__in=burst).values_list("id", "key"))
+    made = []
+    for flow_id in burst:
+        if (flow_id, "") in frozen:
+            continue
+        decision_record(
+            moderator=None,
+            kind=ModerationDecision.Kind.FREEZE,
+            reason=f"burst: support from {len(groups[flow_id])} groups of accounts younger than 30 days within 24 h",
+            device_model=device_model,
+            flow_key=keys[flow_id],
+        )
+        made.append(flow_id)
+    return made

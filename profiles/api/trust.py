@@ -1,0 +1,236 @@
+"""Votes, moderation and contributors: the trust side of the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, permissions, serializers, status, viewsets
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from profiles.api.throttles import VoteThrottle
+from profiles.models import (
+    ConsensusFlow,
+    Contributor,
+    DeviceModel,
+    ModerationDecision,
+    ReputationEvent,
+    Submission,
+    SubmissionReport,
+    Vote,
+)
+from profiles.services.accounts import contributor_for
+from profiles.services.moderation import decision_record, frozen_flow_ids, submission_report
+from profiles.services.votes import vote_cast, vote_withdraw
+
+# --- votes ----------------------------------------------------------------------------------
+
+
+class VoteSerializer(serializers.ModelSerializer):
+    voter = serializers.CharField(source="voter.user.username", read_only=True)
+    device_model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all())
+    flow = serializers.CharField(source="flow.key", help_text="the flow's canonical key")
+    firmware = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    value = serializers.ChoiceField(choices=[1, -1])
+
+    class Meta:
+        model = Vote
+        fields = ["id", "voter", "device_model", "flow", "firmware", "value", "reason", "created_at", "updated_at",
+                  "voided_at", "void_reason"]  # fmt: skip
+        read_only_fields = ["created_at", "updated_at", "voided_at", "void_reason"]
+
+
+class VoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    queryset = Vote.objects.select_related("voter__user", "flow")
+    serializer_class = VoteSerializer
+    filterset_fields = ["device_model", "value"]
+    throttle_classes = [VoteThrottle]
+
+    @extend_schema(request=VoteSerializer, responses={201: VoteSerializer, 200: VoteSerializer})
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        vote, created = vote_cast(
+            voter=contributor_for(request.user),
+            device_model=values["device_model"],
+            flow_key=values["flow"]["key"],
+            value=values["value"],
+            firmware=values.get("firmware", ""),
+            reason=values.get("reason", ""),
+        )
+        return Response(self.get_serializer(vote).data, status=status.HTTP_201_CREATED if created else 200)
+
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        vote_withdraw(voter=contributor_for(request.user), vote=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- moderation -----------------------------------------------------------------------------
+
+
+class IsModerator(permissions.BasePermission):
+    message = "Only moderators may do this."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS and getattr(view, "public_reads", False):
+            return True
+        contributor = getattr(request.user, "contributor", None) if request.user.is_authenticated else None
+        return bool(contributor and contributor.is_moderator)
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    moderator = serializers.CharField(source="moderator.user.username", read_only=True, default=None)
+    flow = serializers.CharField(source="flow.key", required=False, allow_blank=True)
+    contributor = serializers.SlugRelatedField(
+        slug_field="user__username", queryset=Contributor.objects.all(), required=False, allow_null=True
+    )
+    device_model = serializers.PrimaryKeyRelatedField(
+        queryset=DeviceModel.objects.all(), required=False, allow_null=True
+    )
+    submission = serializers.PrimaryKeyRelatedField(queryset=Submission.objects.all(), required=False, allow_null=True)
+
+    class Meta:
+        model = ModerationDecision
+        fields = ["id", "kind", "moderator", "device_model", "flow", "firmware", "contributor", "submission",
+                  "reason", "created_at"]  # fmt: skip
+        read_only_fields = ["created_at"]
+
+
+class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
+                      viewsets.GenericViewSet):  # fmt: skip
+    """Every moderation decision, public for transparency; only moderators record them."""
+
+    queryset = ModerationDecision.objects.select_related("moderator__user", "flow", "contributor__user")
+    serializer_class = DecisionSerializer
+    permission_classes = [IsModerator]
+    public_reads = True
+    filterset_fields = ["kind", "device_model"]
+
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = self.get_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        decision = decision_record(
+            moderator=contributor_for(request.user),
+            kind=values["kind"],
+            reason=values.get("reason", ""),
+            device_model=values.get("device_model"),
+            flow_key=(values.get("flow") or {}).get("key", ""),
+            firmware=values.get("firmware", ""),
+            contributor=values.get("contributor"),
+            submission=values.get("submission"),
+        )
+        return Response(self.get_serializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+class ModerationQueueView(APIView):
+    """What waits for a moderator: high-risk flows with enough support, frozen flows, reports."""
+
+    permission_classes = [IsModerator]
+
+    @extend_schema(responses={200: OpenApiResponse(description="the queue")})
+    def get(self, request: Request) -> Response:
+        h_flows = (
+            ConsensusFlow.objects.filter(
+                profile__is_current=True, risk_class="H", state="candidate", groups__gte=2, lower_bound__gte=0.40
+            )
+            .exclude(provenance__approved=True)
+            .select_related("flow", "profile__device_model__manufacturer")
+            .order_by("-support")[:200]
+        )
+        frozen = []
+        for model_id in (
+            ModerationDecision.objects.filter(kind="freeze").values_list("device_model_id", flat=True).distinct()
+        ):
+            frozen += [
+                {"device_model": model_id, "flow_id": flow_id, "firmware": fw, "decision": pk}
+                for (flow_id, fw), pk in frozen_flow_ids(model_id).items()
+            ]
+        reports = (
+            SubmissionReport.objects.filter(resolved_by__isnull=True)
+            .values("submission_id")
+            .annotate(reports=Count("id"))
+            .order_by("-reports")[:200]
+        )
+        return Response(
+            {
+                "high_risk_flows": [
+                    {
+                        "device_model": row.profile.device_model_id,
+                        "scope": row.profile.scope,
+                        "flow": row.flow.key,
+                        "support": row.support,
+                        "groups": row.groups,
+                        "lower_bound": row.lower_bound,
+                        "class_reason": row.provenance.get("class_reason"),
+                    }
+                    for row in h_flows
+                ],
+                "frozen_flows": frozen,
+                "reported_submissions": list(reports),
+            }
+        )
+
+
+class ReportSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=1000)
+
+
+class SubmissionReportView(APIView):
+    @extend_schema(request=ReportSerializer, responses={201: OpenApiResponse(description="the report is queued")})
+    def post(self, request: Request, pk: int) -> Response:
+        data = ReportSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        submission = get_object_or_404(Submission, pk=pk)
+        report = submission_report(
+            reporter=contributor_for(request.user), submission=submission, reason=data.validated_data["reason"]
+        )
+        return Response({"id": report.pk, "submission": submission.pk}, status=status.HTTP_201_CREATED)
+
+
+# --- contributors ---------------------------------------------------------------------------
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReputationEvent
+        fields = ["kind", "delta_r", "delta_s", "strike", "device_model", "cause", "created_at"]
+
+
+class ContributorView(APIView):
+    """A contributor's public standing: trust level, reputation, counts, strikes, recent ledger."""
+
+    @extend_schema(responses={200: OpenApiResponse(description="the contributor")})
+    def get(self, request: Request, username: str) -> Response:
+        user = get_object_or_404(get_user_model(), username=username)
+        person = contributor_for(user)
+        counts = Submission.objects.filter(contributor=person).aggregate(
+            submissions=Count("id"),
+            active=Count("id", filter=Q(status=Submission.Status.ACTIVE)),
+            accepted=Count("id", filter=Q(accepted_at__isnull=False)),
+            rejected=Count("id", filter=Q(status=Submission.Status.REJECTED)),
+            models=Count("device_model", distinct=True),
+        )
+        ledger = ReputationEvent.objects.filter(contributor=person).order_by("-created_at", "-id")[:50]
+        return Response(
+            {
+                "username": user.get_username(),
+                "trust_level": person.trust_level,
+                "reputation": round(person.reputation, 6),
+                "r": round(person.reputation_r, 6),
+                "s": round(person.reputation_s, 6),
+                "strikes": person.strikes,
+                "suspended": person.suspended,
+                "moderator": person.is_moderator,
+                "tl3_granted": person.tl3_granted,
+                "joined": person.created_at,
+                "counts": {**counts, "votes": Vote.objects.filter(voter=person, voided_at__isnull=True).count()},
+                "ledger": LedgerEntrySerializer(ledger, many=True).data,
+            }
+        )
