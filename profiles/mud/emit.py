@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .flows import Flow, PortMatch
-from .matches import EXTRA_LEAVES, FAMILY_ETHERTYPE, GATEWAY_URN, ICMP_PROTOCOL, INITIATED, L4_PROTOCOL
+from .leaves import EXTRA_LEAVES, FAMILY_ETHERTYPE, GATEWAY_URN, ICMP_PROTOCOL, INITIATED, L4_PROTOCOL
 from .meta import PLACEHOLDER_MUD_URL, MudMeta
 from .values import ValueProblem, canonical_host, canonical_prefix, format_date
 
