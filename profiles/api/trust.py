@@ -100,6 +100,8 @@ class DecisionSerializer(serializers.ModelSerializer):
         fields = ["id", "kind", "moderator", "device_model", "flow", "firmware", "contributor", "submission",
                   "reason", "created_at"]  # fmt: skip
         read_only_fields = ["created_at"]
+        # The service checks what each kind needs and lists every problem at once.
+        extra_kwargs = {"reason": {"required": False, "allow_blank": True}}
 
 
 class DecisionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.CreateModelMixin,
