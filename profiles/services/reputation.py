@@ -19,7 +19,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -320,8 +320,24 @@ def _replayed(row: tuple[Any, ...], scores: dict[int, Score], now: datetime) -> 
 
 
 def _write(objects: list[Contributor], fields: list[str]) -> None:
-    if objects:
-        Contributor.objects.bulk_update(objects, fields, batch_size=WRITE_BATCH)
+    """UPDATE the `fields` of each contributor, one prepared statement for the page.
+
+    Not `bulk_update`: its CASE WHEN expressions are built and compiled in Python, about
+    10 ms a row here (2,000 rows: 18 s), where executemany (pipelined on psycopg 3) takes
+    well under 1 ms a row."""
+    if not objects:
+        return
+    meta = Contributor._meta
+    columns = [meta.get_field(name) for name in fields]
+    ops = connection.ops
+    assignments = ", ".join(f"{ops.quote_name(field.column)} = %s" for field in columns)
+    sql = f"UPDATE {ops.quote_name(meta.db_table)} SET {assignments} WHERE {ops.quote_name(meta.pk.column)} = %s"
+    rows = [
+        [field.get_db_prep_save(getattr(o, field.attname), connection) for field in columns] + [o.pk] for o in objects
+    ]
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), WRITE_BATCH):
+            cursor.executemany(sql, rows[start : start + WRITE_BATCH])
 
 
 def reputation_replay(*, now: datetime | None = None, dry_run: bool = False) -> int:
