@@ -13,6 +13,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -166,6 +167,7 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "profiles.tasks.worker_heartbeat", "schedule": timedelta(minutes=1)},
     "sweep-dirty-models": {"task": "profiles.tasks.sweep_dirty_models", "schedule": timedelta(minutes=1)},
+    "nightly-trust": {"task": "profiles.tasks.nightly_trust", "schedule": crontab(hour=3, minute=17)},
 }
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)

@@ -48,3 +48,16 @@ def sweep_dirty_models() -> list[int]:
         consensus_recompute(device_model_id=device_model_id)
         done.append(device_model_id)
     return done
+
+
+@shared_task(name="profiles.tasks.nightly_trust")
+def nightly_trust() -> dict[str, int]:
+    """The nightly trust job: independence merges from behaviour, then acceptance of 72-hour
+    old submissions, vote judging, decay, and trust-level promotion and demotion."""
+    from profiles.services.groups import merges_detect
+    from profiles.services.reputation import reputation_nightly
+
+    merged = merges_detect()
+    counts = dict(reputation_nightly())
+    counts["group_merges"] = merged
+    return counts

@@ -42,6 +42,8 @@ class ModelInputs:
     scopes: tuple[str, ...]
     current_profiles: dict[str, ConsensusProfile]
     condition_since: dict[str, dict[str, datetime]]
+    previous_states: dict[str, dict[str, str]]
+    submission_contributors: dict[str, int]
     flow_ids: dict[str, int]
     newest_input_at: datetime
 
@@ -114,10 +116,13 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
     )
     current = {p.scope: p for p in ConsensusProfile.objects.filter(device_model=device_model, is_current=True)}
     holds: dict[str, dict[str, datetime]] = {}
-    for scope, key, since in ConsensusFlow.objects.filter(
-        profile__in=current.values(), condition_since__isnull=False
-    ).values_list("profile__scope", "flow__key", "condition_since"):
-        holds.setdefault(scope, {})[key] = since
+    states: dict[str, dict[str, str]] = {}
+    for scope, key, since, state in ConsensusFlow.objects.filter(profile__in=current.values()).values_list(
+        "profile__scope", "flow__key", "condition_since", "state"
+    ):
+        states.setdefault(scope, {})[key] = state
+        if since is not None:
+            holds.setdefault(scope, {})[key] = since
     return ModelInputs(
         device_model=device_model,
         context=context,
@@ -128,6 +133,8 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         scopes=scopes,
         current_profiles=current,
         condition_since=holds,
+        previous_states=states,
+        submission_contributors={str(row[0]): row[1] for row in rows},
         flow_ids={flow.key: pk for pk, flow in flows.items()},
         newest_input_at=max((row[5] for row in rows), default=device_model.created_at),
     )

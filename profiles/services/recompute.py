@@ -25,7 +25,7 @@ from profiles.consensus import engine
 from profiles.consensus.inputs import ConsensusInput
 from profiles.consensus.provenance import provenance_row
 from profiles.consensus.result import ConsensusResult
-from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel
+from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
 from profiles.selectors.mud_files import ServedFile, served_file_key
 
@@ -125,19 +125,25 @@ def _decision_rows(profile: ConsensusProfile, result: ConsensusResult, flow_ids:
 
 
 def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
-    """Write this scope's result; return the profile if a new version was published."""
-    body = _emit(inputs, scope, result)
-    etag = hashlib.sha256(body).hexdigest()
+    """Write this scope's result; return the profile if a new version was published.
+
+    A version is published only when the set of served flows changes: the file's
+    last-update is the newest input's time, and a new submission that changes nothing
+    served must not make every gateway download the same policy again.
+    """
     current = inputs.current_profiles.get(scope)
     allowed = len(result.allowed_flows)
-    if current is not None and current.etag == etag:
-        # Same served bytes: refresh the decisions in place, publish nothing.
+    served_before = {k for k, state in inputs.previous_states.get(scope, {}).items() if state == "allowed"}
+    if current is not None and served_before == {f.key for f in result.allowed_flows}:
+        # Same served flows: refresh the decisions in place, publish nothing.
         ConsensusFlow.objects.filter(profile=current).delete()
         ConsensusFlow.objects.bulk_create(_decision_rows(current, result, inputs.flow_ids))
         ConsensusProfile.objects.filter(pk=current.pk).update(
             input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
         )
         return None
+    body = _emit(inputs, scope, result)
+    etag = hashlib.sha256(body).hexdigest()
     if current is not None:
         ConsensusProfile.objects.filter(pk=current.pk).update(is_current=False)
     profile = ConsensusProfile.objects.create(
@@ -159,6 +165,31 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     key = served_file_key(inputs.device_model.manufacturer.slug, inputs.device_model.slug, scope)
     transaction.on_commit(lambda: _cache_set(key, served))
     return profile
+
+
+def _reputation_events(inputs: ModelInputs, scope: str, result: ConsensusResult, at: datetime) -> None:
+    """Ledger events of CONSENSUS.md that a state change causes: supporters of a flow that
+    just became ALLOWED (by the crowd or a manufacturer's profile) gain r +1; supporters of
+    one that just became REJECTED get s +2. Each contributor is credited once per flow."""
+    from profiles.services.reputation import ledger_add
+
+    before = inputs.previous_states.get(scope, {})
+    model_id = inputs.device_model.pk
+    for row in result.decisions:
+        if row.state not in ("ALLOWED", "REJECTED") or before.get(row.key) == row.state.lower():
+            continue
+        allowed = row.state == "ALLOWED"
+        supporters = {inputs.submission_contributors[s] for s in row.submission_ids}
+        for contributor_id in sorted(supporters):
+            ledger_add(
+                contributor_id=contributor_id,
+                kind=ReputationEvent.Kind.FLOW_CONFIRMED if allowed else ReputationEvent.Kind.FLOW_REJECTED,
+                cause=f"flow:{model_id}:{inputs.flow_ids[row.key]}",
+                delta_r=1.0 if allowed else 0.0,
+                delta_s=0.0 if allowed else 2.0,
+                device_model_id=model_id,
+                at=at,
+            )
 
 
 def _cache_set(key: str, served: ServedFile) -> None:
@@ -198,6 +229,7 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
             )
         )
         profile = _store(inputs, scope, result, computed_at)
+        _reputation_events(inputs, scope, result, computed_at)
         if profile is not None:
             published.append(profile.pk)
             versions[scope] = profile.version

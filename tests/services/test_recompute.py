@@ -129,3 +129,20 @@ def test_superseded_submissions_no_longer_count(model, auth_api, submit):
     consensus_recompute(device_model_id=model.pk)
     keys = set(ConsensusFlow.objects.filter(profile__is_current=True).values_list("flow__key", flat=True))
     assert not any("gone.acme.example" in key for key in keys)
+
+
+def test_supporters_of_a_newly_allowed_flow_gain_reputation_once(model):
+    from profiles.models import ReputationEvent
+
+    allowed = ConsensusFlow.objects.filter(profile__is_current=True, profile__scope="latest", state="allowed")
+    flows = set(allowed.values_list("flow_id", flat=True))
+    assert flows
+    events = ReputationEvent.objects.filter(kind="flow_confirmed")
+    supporters = set(Submission.objects.values_list("contributor_id", flat=True))
+    assert {(e.contributor_id, e.cause) for e in events} >= {
+        (c, f"flow:{model.pk}:{f}") for c in supporters for f in flows
+    }
+    assert all(e.delta_r == 1.0 for e in events)
+    count = events.count()
+    consensus_recompute(device_model_id=model.pk, as_of=timezone.now() + timedelta(days=9))
+    assert ReputationEvent.objects.filter(kind="flow_confirmed").count() == count
