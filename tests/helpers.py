@@ -39,15 +39,12 @@ def settle(device_model_id: int, *, days: float = 4.0) -> None:
     domain first seen less than 30 days ago makes its flows high-risk."""
     from datetime import timedelta
 
+    from django.db.models import Max
     from django.test import TestCase
     from django.utils import timezone
 
-    from profiles.models import PeerDomain
+    from profiles.models import ConsensusProfile, PeerDomain
     from profiles.services.recompute import consensus_recompute
-
-    from django.db.models import Max
-
-    from profiles.models import ConsensusProfile
 
     # Time only moves forward: start after the last computation of this model, if later.
     last = ConsensusProfile.objects.filter(device_model_id=device_model_id).aggregate(Max("as_of"))["as_of__max"]

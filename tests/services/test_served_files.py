@@ -50,7 +50,7 @@ def test_every_served_file_is_exactly_the_allowed_flows(seen, levels):
         flows = frozenset(POOL[i] for i in observed)
         content = SubmissionContent("flows", flows, [], {}, len(flows))
         submission_create(
-            contributor=person, raw=repr(sorted(observed)).encode() + name.encode(), raw_content_type="application/json",
+            contributor=person, raw=f"{sorted(observed)} {name}".encode(), raw_content_type="application/json",
             device={"manufacturer": "Vendor", "model": name, "firmware": "1.0"}, observation=None, content=content,
         )  # fmt: skip
     device_model = DeviceModel.objects.get(name=name)
