@@ -1,0 +1,405 @@
+"""Benchmark of one model's consensus recompute on PostgreSQL: database reads + engine + writes.
+
+Run: .venv/bin/python bench/recompute.py [--contributors 1000] [--runs 15] [--scaling 100,1000,3000,10000]
+Prints one JSON line on stdout (progress on stderr). Needs PostgreSQL and Redis on 127.0.0.1;
+uses the scratch database mudhub_bench_recompute (dropped and created anew) and Redis db 5.
+
+One device model, N contributors (TL1-TL3 with reputations, a few shared households), each
+with one active native-flow submission holding 20-60 of 200 distinct flows (a common core
+most captures see, a long tail few do), firmware 2.0 / 2.1 / unknown, so a run computes
+three scopes (latest, 2.0, 2.1) as production would. Rows are inserted in bulk, not through
+the API. The model is settled once (an untimed run two days earlier, so the hold periods of
+third-party flows have elapsed), then `consensus_recompute` is timed end to end at one
+`as_of`: the first timed run publishes a new version, the later ones read unchanged inputs
+and must publish nothing and emit byte-identical files. The same runs are split into
+selector / engine / store (emit + writes) / rest; the selector and the engine are also timed
+alone, and the engine alone at 100 .. 10,000 contributors (inputs read by the selector from
+models of those sizes) to show how it grows with contributors x flows. bench/engine.py
+measures the engine on synthetic inputs without a database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as common
+
+TARGET_MS = 200.0
+FIRMWARE_ORDER = ("1.0", "1.1", "2.0", "2.1")
+FIRMWARE_MIX = {"2.1": 0.5, "2.0": 0.35, "unknown": 0.15}
+
+
+def _populate(args: argparse.Namespace, sizes: list[int]) -> tuple[Any, dict[int, Any]]:
+    from django.db import transaction
+
+    from profiles.services.flows import flows_ensure
+
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    flows = common.catalogue_flows(args.flows)
+    with transaction.atomic():
+        flow_ids = flows_ensure(flows)
+        people = common.contributors_create(max([args.contributors, *sizes]), rng)
+        main = common.device_model_create("Acme Cam", "Indoor Cam 3", firmware=FIRMWARE_ORDER)
+        main_rng = random.Random(args.seed + 1)  # the main model's data do not depend on --scaling
+        common.submissions_create(
+            main, people[: args.contributors], flows, flow_ids, main_rng, firmware_mix=FIRMWARE_MIX
+        )
+        scaled = {}
+        for size in sizes:
+            if size == args.contributors:
+                scaled[size] = main
+                continue
+            model = common.device_model_create("Acme Cam", f"Scale {size}", firmware=FIRMWARE_ORDER)
+            size_rng = random.Random(args.seed + size)
+            common.submissions_create(model, people[:size], flows, flow_ids, size_rng, firmware_mix=FIRMWARE_MIX)
+            scaled[size] = model
+        common.domains_age()
+    common.log(f"inserted {len(people)} contributors and their submissions in {time.perf_counter() - started:.1f} s")
+    return main, scaled
+
+
+class Phases:
+    """Wraps the functions `consensus_recompute` calls, to split each run's time."""
+
+    def __init__(self) -> None:
+        import profiles.services.recompute as recompute
+
+        self.module = recompute
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.emitted: dict[str, bytes] = {}
+        self._saved: dict[tuple[Any, str], Any] = {}
+
+    def _wrap(self, owner: Any, name: str, phase: str, keep: Callable[[Any, Any], None] | None = None) -> None:
+        original = getattr(owner, name)
+        self._saved[owner, name] = original
+
+        def timed(*a: Any, **kw: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                value = original(*a, **kw)
+            finally:
+                self.seconds[phase] += time.perf_counter() - start
+            if keep is not None:
+                keep(a, value)
+            return value
+
+        setattr(owner, name, timed)
+
+    def __enter__(self) -> Phases:
+        def keep_emitted(a: Any, body: Any) -> None:
+            self.emitted[a[1]] = body  # _emit(inputs, scope, result)
+
+        self._wrap(self.module, "consensus_inputs_get", "selector")
+        self._wrap(self.module.engine, "compute", "engine")
+        self._wrap(self.module, "_store", "store")
+        self._wrap(self.module, "_emit", "emit", keep_emitted)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for (owner, name), original in self._saved.items():
+            setattr(owner, name, original)
+
+    def reset(self) -> None:
+        self.seconds = defaultdict(float)
+        self.emitted = {}
+
+
+def _engine_inputs(inputs: Any, model_id: int, as_of: Any) -> list[Any]:
+    from profiles.consensus import ConsensusInput
+
+    return [
+        ConsensusInput(
+            model_id=str(model_id),
+            firmware=scope,
+            as_of=as_of,
+            context=inputs.context,
+            contributors=inputs.contributors,
+            observations=inputs.observations,
+            condition_since=inputs.condition_since.get(scope, {}),
+        )
+        for scope in inputs.scopes
+    ]
+
+
+def _selector_once(model: Any) -> tuple[float, Any]:
+    from django.db import transaction
+
+    from profiles.selectors.consensus_inputs import consensus_inputs_get
+
+    with transaction.atomic():
+        start = time.perf_counter()
+        inputs = consensus_inputs_get(device_model=model)
+        return time.perf_counter() - start, inputs
+
+
+def _engine_once(engine_inputs: list[Any]) -> float:
+    from profiles.consensus import compute
+
+    start = time.perf_counter()
+    for inp in engine_inputs:
+        compute(inp)
+    return time.perf_counter() - start
+
+
+def _scaling(scaled: dict[int, Any], flows: int, as_of: Any) -> dict[str, Any]:
+    from profiles.models import DeviceModel
+
+    out = {}
+    for size, model in sorted(scaled.items()):
+        model = DeviceModel.objects.select_related("manufacturer").get(pk=model.pk)
+        repeat = 3 if size >= 5000 else 5
+        selector_times, inputs = [], None
+        for _ in range(repeat):
+            seconds, inputs = _selector_once(model)
+            selector_times.append(seconds)
+        latest = _engine_inputs(inputs, model.pk, as_of)[:1]  # the "latest" scope only
+        _engine_once(latest)  # warm
+        engine_times = [_engine_once(latest) for _ in range(repeat)]
+        pairs = sum(len(o.flows) for o in inputs.observations)
+        median = statistics.median(engine_times)
+        out[str(size)] = {
+            "engine_ms": round(median * 1000, 2),
+            "engine_ms_min": round(min(engine_times) * 1000, 2),
+            "us_per_contributor_x_flow": round(median * 1e6 / (size * flows), 3),
+            "us_per_contributor_x_flow_min": round(min(engine_times) * 1e6 / (size * flows), 3),
+            "ns_per_observed_pair": round(median * 1e9 / pairs, 1),
+            "observed_flow_pairs": pairs,
+            "selector_ms": round(statistics.median(selector_times) * 1000, 2),
+        }
+        row = out[str(size)]
+        common.log(f"scaling {size}: engine {row['engine_ms']} ms, selector {row['selector_ms']} ms")
+    return out
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    from datetime import timedelta
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from profiles.models import ConsensusProfile
+    from profiles.services.recompute import consensus_recompute
+
+    load_start = round(os.getloadavg()[0], 2)
+    sizes = sorted({int(s) for s in args.scaling.split(",") if s}) if args.scaling else []
+    main, scaled = _populate(args, sizes)
+    as_of = timezone.now().replace(microsecond=0)
+
+    started = time.perf_counter()
+    settle = consensus_recompute(device_model_id=main.pk, as_of=as_of - timedelta(days=2))
+    settle_ms = (time.perf_counter() - started) * 1000
+    common.log(f"settle run: {settle_ms:.0f} ms, published {settle.published}")
+
+    totals: list[float] = []
+    split: dict[str, list[float]] = defaultdict(list)
+    outcomes = []
+    emitted_runs: list[dict[str, bytes]] = []
+    with Phases() as phases:
+        for run in range(args.runs):
+            phases.reset()
+            start = time.perf_counter()
+            outcome = consensus_recompute(device_model_id=main.pk, as_of=as_of)
+            total = time.perf_counter() - start
+            totals.append(total)
+            outcomes.append(outcome)
+            emitted_runs.append(dict(phases.emitted))
+            rest = total - phases.seconds["selector"] - phases.seconds["engine"] - phases.seconds["store"]
+            for name in ("selector", "engine", "store", "emit"):
+                split[name].append(phases.seconds[name])
+            split["rest"].append(rest)
+            common.log(f"run {run + 1}: {total * 1000:.1f} ms, published {outcome.published}")
+
+    with CaptureQueriesContext(connection) as queries:
+        consensus_recompute(device_model_id=main.pk, as_of=as_of)
+
+    later = emitted_runs[1:]
+    identical = all(run == emitted_runs[0] for run in later)
+    republished = [o.published for o in outcomes[1:] if o.published]
+    versions = {
+        scope: ConsensusProfile.objects.filter(device_model=main, scope=scope).count() for scope in emitted_runs[0]
+    }
+    current = {p.scope: p for p in ConsensusProfile.objects.filter(device_model=main, is_current=True)}
+    etags_match = all(
+        _sha256(body) == current[scope].etag and bytes(current[scope].mud_bytes) == body
+        for scope, body in emitted_runs[-1].items()
+    )
+
+    # The selector and the engine each alone, on the same model.
+    selector_alone, inputs = [], None
+    for _ in range(args.runs):
+        seconds, inputs = _selector_once(main)
+        selector_alone.append(seconds)
+    engine_inputs = _engine_inputs(inputs, main.pk, as_of)
+    _engine_once(engine_inputs)
+    engine_alone = [_engine_once(engine_inputs) for _ in range(args.runs)]
+    engine_latest = [_engine_once(engine_inputs[:1]) for _ in range(args.runs)]
+
+    profile = _profile(main.pk, as_of, args.profile) if args.profile else None
+    write_path = _write_diagnostic(main.pk, as_of, max(3, args.runs // 3))
+    common.log(f"write path: {write_path}")
+
+    steady = totals[1:] if len(totals) > 1 else totals
+    median_ms = statistics.median(steady) * 1000
+    observations = inputs.observations
+    return {
+        "bench": "recompute",
+        "database": "postgresql",
+        "contributors": args.contributors,
+        "flows": args.flows,
+        "distinct_flows_observed": len({f for o in observations for f in o.flows}),
+        "flows_per_submission_mean": round(statistics.mean(len(o.flows) for o in observations), 1),
+        "scopes": list(inputs.scopes),
+        "runs": args.runs,
+        "settle_run_ms": round(settle_ms, 1),
+        "first_run_ms": round(totals[0] * 1000, 2),
+        "first_run_published": outcomes[0].published != [],
+        "recompute_ms": common.summary_ms(steady),
+        "recompute_split_median_ms": {
+            name: round(statistics.median(values[1:] or values) * 1000, 2) for name, values in split.items()
+        },
+        "selector_alone_ms": common.summary_ms(selector_alone),
+        "engine_alone_all_scopes_ms": common.summary_ms(engine_alone),
+        "engine_alone_latest_scope_ms": common.summary_ms(engine_latest),
+        "queries_per_recompute": len(queries),
+        "unchanged_runs_byte_identical": identical,
+        "unchanged_runs_published_nothing": not republished,
+        "served_bytes_match_emitted": etags_match,
+        "versions_per_scope": versions,
+        "served_file_bytes": {scope: len(body) for scope, body in emitted_runs[-1].items()},
+        "allowed_flows": {scope: current[scope].allowed_count for scope in current},
+        "target_ms": TARGET_MS,
+        "target_met": median_ms < TARGET_MS,
+        "store_diagnostic_one_scope": write_path,
+        "engine_scaling_latest_scope": _scaling(scaled, args.flows, as_of) if scaled else {},
+        **({"profile_top_cumulative": profile} if profile else {}),
+        "load_average_1min": {"start": load_start, "end": round(os.getloadavg()[0], 2)},
+        "python": sys.version.split()[0],
+    }
+
+
+def _profile(model_id: int, as_of: Any, runs: int) -> list[dict[str, Any]]:
+    """cProfile over `runs` unchanged recomputes: the full listing to stderr, the top of it
+    (by cumulative time, per run) into the JSON line."""
+    import cProfile
+    import io
+    import pstats
+
+    from profiles.services.recompute import consensus_recompute
+
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        consensus_recompute(device_model_id=model_id, as_of=as_of)
+    profiler.disable()
+    text = io.StringIO()
+    stats = pstats.Stats(profiler, stream=text).sort_stats("cumulative")
+    stats.print_stats(40)
+    print(text.getvalue(), file=sys.stderr)
+    top = []
+    for (filename, line, name), (_cc, calls, tottime, cumtime, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        top.append(
+            {
+                "function": f"{Path(filename).name}:{line}:{name}",
+                "calls_per_run": calls // runs,
+                "cumulative_ms_per_run": round(cumtime * 1000 / runs, 1),
+                "own_ms_per_run": round(tottime * 1000 / runs, 1),
+            }
+        )
+    top.sort(key=lambda row: -row["cumulative_ms_per_run"])
+    return top[:25]
+
+
+def _write_diagnostic(model_id: int, as_of: Any, repeat: int) -> dict[str, Any]:
+    """Where the store step's time goes: one scope's decision rows inserted (in a transaction
+    rolled back) by Django's PostgreSQL bulk insert (5.2 sends each column as one array
+    parameter to UNNEST, which psycopg quotes element by element in Python) and by the plain
+    multi-row VALUES insert Django uses elsewhere."""
+    import django.db.backends.postgresql.compiler as pg_compiler
+    from django.db import transaction
+    from django.db.models.sql.compiler import SQLInsertCompiler
+
+    from profiles.consensus import compute
+    from profiles.models import ConsensusFlow, ConsensusProfile, DeviceModel
+    from profiles.services.recompute import _decision_rows
+
+    model = DeviceModel.objects.select_related("manufacturer").get(pk=model_id)
+    _, inputs = _selector_once(model)
+    result = compute(_engine_inputs(inputs, model_id, as_of)[0])
+    profile = ConsensusProfile.objects.get(device_model_id=model_id, scope=result.firmware, is_current=True)
+    rows = _decision_rows(profile, result, inputs.flow_ids)
+    texts = [json.dumps(row.provenance) for row in rows]
+    unnest_insert = pg_compiler.SQLInsertCompiler.assemble_as_sql
+
+    def insert_ms(plain: bool) -> float:
+        times = []
+        for _ in range(repeat):
+            for row in rows:
+                row.pk = None
+                row._state.adding = True
+            with transaction.atomic():
+                ConsensusFlow.objects.filter(profile=profile).delete()
+                if plain:
+                    pg_compiler.SQLInsertCompiler.assemble_as_sql = SQLInsertCompiler.assemble_as_sql  # type: ignore[method-assign]
+                try:
+                    start = time.perf_counter()
+                    ConsensusFlow.objects.bulk_create(rows)
+                    times.append(time.perf_counter() - start)
+                finally:
+                    pg_compiler.SQLInsertCompiler.assemble_as_sql = unnest_insert  # type: ignore[method-assign]
+                transaction.set_rollback(True)
+        return round(statistics.median(times) * 1000, 2)
+
+    return {
+        "scope": result.firmware,
+        "rows": len(rows),
+        "provenance_json_bytes": sum(map(len, texts)),
+        "provenance_quote_chars": sum(text.count('"') + text.count("\\") for text in texts),
+        "bulk_create_unnest_ms": insert_ms(plain=False),
+        "bulk_create_plain_values_ms": insert_ms(plain=True),
+    }
+
+
+def _sha256(body: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(body).hexdigest()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--contributors", type=int, default=1000)
+    parser.add_argument("--flows", type=int, default=200)
+    parser.add_argument("--runs", type=int, default=15, help="timed recompute runs (the first one publishes)")
+    parser.add_argument(
+        "--scaling",
+        default="100,1000,3000,10000",
+        help="contributor counts for the engine-alone growth figures ('' to skip)",
+    )
+    parser.add_argument("--seed", type=int, default=8520)
+    parser.add_argument("--profile", type=int, default=0, metavar="RUNS", help="cProfile this many unchanged runs")
+    parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
+    args = parser.parse_args()
+    if args.runs < 2:
+        parser.error("--runs must be at least 2 (the first run publishes, the rest are compared to it)")
+    with common.scratch_stack("recompute", keep=args.keep):
+        common.django_setup()
+        result = measure(args)
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
