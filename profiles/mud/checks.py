@@ -73,33 +73,34 @@ def _prefix_facts(prefix: str) -> tuple[bool, bool]:
 def flow_warnings(flow: Flow, path: str) -> list[Problem]:
     out: list[Problem] = []
     kind = flow.peer_kind
-    prefixes: tuple[str, ...] = ()
-    if kind == "network" or flow.network is not None:
-        prefixes = tuple(p for p in (flow.peer if kind == "network" else None, flow.network) if p)
-    for prefix in prefixes:
-        public, resolver = _prefix_facts(prefix)
-        if resolver:
-            out.append(Problem("public-resolver", path, f"{prefix} is a public DNS resolver"))
-        elif public:
-            out.append(Problem("public-ip-literal", path, f"{prefix} is a public address hard-coded in the file"))
-    if flow.peer_kind == "dnsname" and flow.peer in PUBLIC_RESOLVER_NAMES:
+    network = flow.network
+    if kind == "network" or network is not None:
+        for prefix in (flow.peer if kind == "network" else None, network):
+            if not prefix:
+                continue
+            public, resolver = _prefix_facts(prefix)
+            if resolver:
+                out.append(Problem("public-resolver", path, f"{prefix} is a public DNS resolver"))
+            elif public:
+                out.append(Problem("public-ip-literal", path, f"{prefix} is a public address hard-coded in the file"))
+    # flow.peer_port, inline: this runs once per flow.
+    port = flow.dst_port if flow.direction == "from-device" else flow.src_port
+    if kind == "dnsname" and flow.peer in PUBLIC_RESOLVER_NAMES:
         out.append(Problem("public-resolver", path, f"{flow.peer} is a public DNS/DoH resolver"))
-    elif flow.protocol == 6 and flow.peer_port is not None and flow.peer_port.text == "eq853":
+    elif flow.protocol == 6 and port is not None and port.operator == "eq" and port.lower == 853:
         out.append(Problem("public-resolver", path, "TCP 853 is DNS over TLS to a resolver other than the local one"))
 
     service = None
-    if flow.peer_kind == "controller":
+    if kind == "controller":
         service = LOCAL_SERVICE_CONTROLLERS.get(flow.peer)
-    elif flow.peer_kind in ("my-controller", "local-networks") and flow.peer_port is not None:
-        port = flow.peer_port
-        if port.operator == "eq":
-            service = LOCAL_SERVICE_PORTS.get(port.lower)
+    elif port is not None and port.operator == "eq" and (kind == "my-controller" or kind == "local-networks"):
+        service = LOCAL_SERVICE_PORTS.get(port.lower)
     if service is not None:
         out.append(Problem("redundant-local-service", path, f"local {service} is permitted by default (RFC 8520)"))
 
     if (
-        flow.peer_kind in _WIDE_KINDS
-        and flow.network is None
+        kind in _WIDE_KINDS
+        and network is None
         and flow.src_port is None
         and flow.dst_port is None
         and flow.protocol in (None, 6, 17)
@@ -107,7 +108,7 @@ def flow_warnings(flow: Flow, path: str) -> list[Problem]:
         and not flow.extra
     ):
         what = "any protocol" if flow.protocol is None else f"any port of protocol {flow.protocol}"
-        out.append(Problem("wide-rule", path, f"permits {what} to {flow.peer_kind}"))
+        out.append(Problem("wide-rule", path, f"permits {what} to {kind}"))
     return out
 
 

@@ -12,8 +12,9 @@ build on it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 Direction = Literal["from-device", "to-device"]
 Family = Literal["ipv4", "ipv6", "eth"]
@@ -146,3 +147,71 @@ class Flow:
 
     def __str__(self) -> str:
         return self.key
+
+
+def _slot_setters() -> tuple[Callable[[Flow, Any], None], ...]:
+    names = tuple(f.name for f in fields(Flow))
+    if names != _BUILD_ORDER:  # build_flow spells the fields in this order: a new field goes there too
+        raise RuntimeError(f"build_flow does not know the fields {names}")
+    return tuple(getattr(Flow, name).__set__ for name in names)
+
+
+_BUILD_ORDER = (
+    "direction",
+    "family",
+    "peer_kind",
+    "peer",
+    "network",
+    "protocol",
+    "src_port",
+    "dst_port",
+    "initiated",
+    "icmp_type",
+    "icmp_code",
+    "ethertype",
+    "extra",
+)
+(_direction, _family, _kind, _peer, _network, _protocol, _sport, _dport, _init, _itype, _icode, _etype, _extra) = (
+    _slot_setters()
+)
+_new = object.__new__
+_check = Flow.__post_init__
+
+
+def build_flow(
+    direction: str,
+    family: str,
+    peer_kind: str,
+    peer: str,
+    network: str | None,
+    protocol: int | None,
+    src_port: PortMatch | None,
+    dst_port: PortMatch | None,
+    initiated: str | None,
+    icmp_type: int | None,
+    icmp_code: int | None,
+    ethertype: int | None,
+    extra: tuple[tuple[str, str], ...],
+) -> Flow:
+    """Flow(...) with every field given, in field order: the same value, the same checks, faster.
+
+    A frozen dataclass sets each field through object.__setattr__ in its __init__; parse makes
+    one Flow per ACE, and that alone cost as much as reading the ACE. The slot descriptors set
+    the fields directly, and __post_init__ checks them exactly as Flow(...) would.
+    """
+    flow: Flow = _new(Flow)
+    _direction(flow, direction)
+    _family(flow, family)
+    _kind(flow, peer_kind)
+    _peer(flow, peer)
+    _network(flow, network)
+    _protocol(flow, protocol)
+    _sport(flow, src_port)
+    _dport(flow, dst_port)
+    _init(flow, initiated)
+    _itype(flow, icmp_type)
+    _icode(flow, icmp_code)
+    _etype(flow, ethertype)
+    _extra(flow, extra)
+    _check(flow)
+    return flow

@@ -78,6 +78,30 @@ def _host_value(text: str) -> str:
     return str(literal) if literal is not None else canonical_host(text)
 
 
+@lru_cache(maxsize=16384)
+def quiet_host(text: str) -> str | None:
+    """The canonical DNS name of a dnsname leaf that reads without a word, else None.
+
+    None when `text` is not a host name, or names an IP address (which _host reads, with a
+    warning, as a network): the general readers then say what is wrong.
+    """
+    try:
+        host = _host_value(text)
+    except ValueProblem:
+        return None
+    return None if ip_literal(host) is not None else host
+
+
+@lru_cache(maxsize=4096)
+def quiet_uri(text: str) -> bool:
+    """Whether a model or controller URI reads without a word: a URI, and no warning for it."""
+    try:
+        check_uri(text)
+    except ValueProblem:
+        return False
+    return text != GATEWAY_URN and (not text.startswith("urn:ietf:params:mud:") or text in REGISTERED_CONTROLLERS)
+
+
 class LeafReader:
     """Reads the leaves of the matches of one ACE at a time; `skipped` says the ACE is dropped."""
 

@@ -8,8 +8,9 @@ policies the source. The device-side leaves are kept in `extra`, never dropped.
 from __future__ import annotations
 
 from .collector import PRE_RFC_MEMBERS, Collector, pointer
-from .flows import Flow, PortMatch
+from .flows import Flow, PortMatch, build_flow
 from .leaves import (
+    _VALUELESS,
     EXTRA_LEAVES,
     FAMILY_ETHERTYPE,
     ICMP_PROTOCOL,
@@ -17,15 +18,37 @@ from .leaves import (
     L4_PROTOCOL,
     MUD_MATCH,
     LeafReader,
+    _host_value,
     eq_port,
+    quiet_host,
+    quiet_uri,
 )
-from .values import ip_literal
+from .values import ValueProblem, canonical_prefix, ip_literal
 
 _MATCH_KEYS = frozenset({"eth", "ipv4", "ipv6", "tcp", "udp", "icmp", MUD_MATCH})
 _L3 = ("ipv4", "ipv6")
 _L4 = ("tcp", "udp", "icmp")
+_PORTS = ("source-port", "destination-port")
 _SIDES = {"from-device": ("destination", "source"), "to-device": ("source", "destination")}
 _DNS_SIDES = {"from-device": ("dst", "src"), "to-device": ("src", "dst")}
+_SIMPLE_FAMILY = {"ipv4-acl-type": "ipv4", "ipv6-acl-type": "ipv6"}
+
+
+def _direction_leaves(direction: str) -> tuple[str, frozenset[str], dict[str, tuple[str, str, str, str]]]:
+    """The names of the match leaves that depend on the direction (computed once per direction)."""
+    peer, device = _SIDES[direction]
+    dns_peer, dns_device = _DNS_SIDES[direction]
+    eth_macs = frozenset(f"{side}-mac-address{m}" for side in (peer, device) for m in ("", "-mask"))
+    # Per family: (peer network leaf, peer dnsname leaf, device network leaf, device dnsname leaf)
+    l3_leaves = {
+        fam: (f"{peer}-{fam}-network", f"ietf-acldns:{dns_peer}-dnsname", f"{device}-{fam}-network",
+              f"ietf-acldns:{dns_device}-dnsname")
+        for fam in ("ipv4", "ipv6")
+    }  # fmt: skip
+    return peer, eth_macs, l3_leaves
+
+
+_DIRECTION_LEAVES = {direction: _direction_leaves(direction) for direction in _SIDES}
 
 
 class AceReader(LeafReader):
@@ -37,19 +60,153 @@ class AceReader(LeafReader):
         self.acl_type = acl_type
         self.acl_path = acl_path
         # The family of an ACE in a single-family IP ACL is known without asking _family.
-        self.simple_family = {"ipv4-acl-type": "ipv4", "ipv6-acl-type": "ipv6"}.get(acl_type)
-        peer, device = _SIDES[direction]
-        dns_peer, dns_device = _DNS_SIDES[direction]
-        self.peer_side = peer
-        self.eth_macs = frozenset(f"{side}-mac-address{m}" for side in (peer, device) for m in ("", "-mask"))
-        # Per family: (peer network leaf, peer dnsname leaf, device network leaf, device dnsname leaf)
-        self.l3_leaves = {
-            fam: (f"{peer}-{fam}-network", f"ietf-acldns:{dns_peer}-dnsname", f"{device}-{fam}-network",
-                  f"ietf-acldns:{dns_device}-dnsname")
-            for fam in ("ipv4", "ipv6")
-        }  # fmt: skip
+        self.simple_family = fam = _SIMPLE_FAMILY.get(acl_type)
+        self.peer_side, self.eth_macs, self.l3_leaves = _DIRECTION_LEAVES[direction]
+        if fam is not None:
+            self.quick_leaves = self.l3_leaves[fam][:2]
+            self.icmp_protocol = ICMP_PROTOCOL[fam]
+        self.max_string_length = col.limits.max_string_length
 
     def flow(self, matches: dict[str, object], path: str) -> Flow | None:
+        """The Flow of one ACE, or None with the problems recorded; `path` is the ACE's."""
+        if self.simple_family is not None and (flow := self._quick(matches)) is not None:
+            return flow
+        return self._read(matches, path + "/matches")
+
+    def _quick(self, matches: dict[str, object]) -> Flow | None:
+        """The Flow of an ACE of a single-family ACL written the common way, else None.
+
+        Real files write most ACEs the same few ways: an L3 container with a protocol and one
+        peer, at most one L4 container with eq ports, at most one MUD abstraction. Such an ACE
+        has nothing to report, so it is read here in one pass without paths or problems. This
+        returns a Flow only for an ACE that _read takes without a single error or warning, and
+        then the same Flow; at the first thing it does not know it returns None, and _read
+        reads the ACE again from the start and says what there is to say.
+        """
+        fam = self.simple_family
+        if fam is None or type(l3 := matches.get(fam)) is not dict:
+            return None
+        l4_name: str | None = None
+        abstraction: tuple[str, str] | None = None
+        for key in matches:
+            if key == fam:
+                continue
+            if key in _L4:
+                if l4_name is not None:
+                    return None
+                l4_name = key
+            elif key == MUD_MATCH:
+                if (abstraction := self._quick_abstraction(matches[key])) is None:
+                    return None
+            else:
+                return None
+
+        protocol: int | None = None
+        network: str | None = None
+        dnsname: str | None = None
+        peer_net, peer_dns = self.quick_leaves
+        for key, value in l3.items():
+            if key == "protocol":
+                if type(value) is not int or not 0 <= value <= 255:
+                    return None
+                protocol = value
+            elif key == peer_net:
+                if type(value) is not str:
+                    return None
+                try:
+                    network, host_bits = canonical_prefix(value, fam)
+                except ValueProblem:
+                    return None
+                if host_bits:
+                    return None
+            elif key == peer_dns:
+                if type(value) is not str or (dnsname := quiet_host(value)) is None:
+                    return None
+            else:
+                return None
+        if dnsname is not None and (network is not None or abstraction is not None):
+            return None
+
+        src_port: PortMatch | None = None
+        dst_port: PortMatch | None = None
+        initiated: str | None = None
+        icmp_type: int | None = None
+        icmp_code: int | None = None
+        if l4_name is not None:
+            expected = self.icmp_protocol if l4_name == "icmp" else L4_PROTOCOL[l4_name]
+            if protocol is None:
+                protocol = expected
+            elif protocol != expected:
+                return None
+            l4 = matches[l4_name]
+            if type(l4) is not dict:
+                return None
+            if l4_name == "icmp":
+                for key, value in l4.items():
+                    if type(value) is not int or not 0 <= value <= 255:
+                        return None
+                    if key == "type":
+                        icmp_type = value
+                    elif key == "code":
+                        icmp_code = value
+                    else:
+                        return None
+            else:
+                for key, value in l4.items():
+                    if key in _PORTS:
+                        if type(value) is not dict or len(value) != 2 or value.get("operator") != "eq":
+                            return None
+                        number = value.get("port")
+                        if type(number) is not int or not 0 <= number <= 65535:
+                            return None
+                        if key == "source-port":
+                            src_port = eq_port(number)
+                        else:
+                            dst_port = eq_port(number)
+                    elif key == INITIATED and l4_name == "tcp" and value in ("from-device", "to-device"):
+                        initiated = value
+                    else:
+                        return None
+
+        if abstraction is not None:
+            kind, peer = abstraction
+            narrow = network
+        elif dnsname is not None:
+            kind, peer, narrow = "dnsname", dnsname, None
+        elif network is not None:
+            kind, peer, narrow = "network", network, None
+        else:
+            kind, peer, narrow = "any", "", None
+        try:
+            return build_flow(
+                self.direction, fam, kind, peer, narrow, protocol, src_port, dst_port, initiated, icmp_type, icmp_code,
+                None, (),
+            )  # fmt: skip
+        except ValueError:  # pragma: no cover - _read says what is wrong
+            return None
+
+    def _quick_abstraction(self, value: object) -> tuple[str, str] | None:
+        """The MUD abstraction of an `ietf-mud:mud` match with one member that reads without a word."""
+        if type(value) is not dict or len(value) != 1:
+            return None
+        ((key, leaf),) = value.items()
+        if key in _VALUELESS:
+            return (key, "") if leaf == [None] else None
+        if type(leaf) is not str:
+            return None
+        if key == "controller" or key == "model":
+            if leaf.isascii() and len(leaf) <= self.max_string_length and quiet_uri(leaf):
+                return key, leaf
+            return None
+        if key == "manufacturer":
+            try:
+                return key, _host_value(leaf)
+            except ValueProblem:
+                return None
+        return None
+
+    def _read(self, matches: dict[str, object], path: str) -> Flow | None:
+        """The general reader: every match leaf, with every problem recorded at its path."""
         col = self.col
         errors_before = len(col.errors)
         self.skipped = False
@@ -215,8 +372,8 @@ class AceReader(LeafReader):
         else:
             kind, peer, narrow = "any", "", None
         try:
-            # Positional, in the order Flow declares its fields: this is the hot path of parse.
-            return Flow(
+            # Positional, in the order Flow declares its fields.
+            return build_flow(
                 self.direction,
                 family,
                 kind,

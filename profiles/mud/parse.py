@@ -214,14 +214,20 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
     path = pointer(path, "ace")
     items = col.array(aces.get("ace", []), path)
     seen: set[str] = set()
+    max_length = col.limits.max_name_length
+    ace: dict[str, Any] | None
     for i, item in enumerate(items or ()):
         ace_path = f"{path}/{i}"
-        ace = col.obj(item, ace_path)
-        if ace is None:
+        if type(item) is dict:
+            ace = item
+        elif (ace := col.obj(item, ace_path)) is None:
             continue
-        name = _name(ace, ace_path, col, "ACE")
-        if name is None:
-            continue
+        name = ace.get("name")
+        # The common case of _name, inline: one call fewer per ACE.
+        if not (type(name) is str and 1 <= len(name) <= max_length and name.isascii()):
+            name = _name(ace, ace_path, col, "ACE")
+            if name is None:
+                continue
         if name in seen:
             col.error("duplicate-name", pointer(ace_path, "name"), f"two ACEs of this ACL are named {name!r}")
             continue
@@ -232,6 +238,8 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
 
 def _read_aces(acl: _Acl, direction: str, col: Collector, flows: dict[Flow, str], *, quality: bool = True) -> None:
     reader = AceReader(col, direction, acl.type, acl.path)
+    read = reader.flow
+    first_path = flows.setdefault
     for _, ace, path in acl.aces:
         if not _ACE_KEYS.issuperset(ace):
             for key in ace:
@@ -242,20 +250,24 @@ def _read_aces(acl: _Acl, direction: str, col: Collector, flows: dict[Flow, str]
             accept = True
         else:
             accept = _actions(actions, path + "/actions", col)
-        matches: dict[str, Any] | None = {}
-        if "matches" in ace:
-            matches = col.obj(ace["matches"], path + "/matches")
-        if matches is None:
-            continue
-        flow = reader.flow(matches, path + "/matches")
+        matches = ace.get("matches")
+        if type(matches) is not dict:
+            if "matches" in ace:
+                matches = col.obj(matches, path + "/matches")
+                if matches is None:
+                    continue
+            else:
+                matches = {}
+        flow = read(matches, path)
         if flow is None or not accept:
             continue
-        if flow in flows:
-            col.warn("duplicate-flow", path, f"permits the same flow as {flows[flow]}")
+        known = len(flows)
+        first = first_path(flow, path)
+        if len(flows) == known:
+            col.warn("duplicate-flow", path, f"permits the same flow as {first}")
             continue
-        flows[flow] = path
-        if quality:
-            col.warnings.extend(checks.flow_warnings(flow, path))
+        if quality and (warnings := checks.flow_warnings(flow, path)):
+            col.warnings.extend(warnings)
 
 
 def _actions(value: object, path: str, col: Collector) -> bool:

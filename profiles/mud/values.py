@@ -94,7 +94,8 @@ def canonical_mac(text: str) -> str:
 
 def check_uri(text: str) -> str:
     """inet:uri has no pattern in YANG; refuse only what is plainly not a URI."""
-    if not text or any(c.isspace() for c in text) or not text.isprintable():
+    # The only whitespace str.isprintable() lets through is the ASCII space.
+    if not text or " " in text or not text.isprintable():
         raise ValueProblem("invalid-uri", f"{text!r} is not a URI")
     return text
 
