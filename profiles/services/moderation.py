@@ -19,11 +19,10 @@ from profiles.models import (
     SubmissionReport,
 )
 from profiles.services.recompute import device_model_mark_dirty
+from profiles.trust.params import DEFAULT_TRUST_PARAMS
 
 Kind = ModerationDecision.Kind
 
-# CONSENSUS.md: "a moderator rules a supported flow malicious: s +10 and a strike".
-MALICIOUS_PENALTY = 10.0
 
 
 def _problems(kind: str, *, device_model: Any, flow_key: str, contributor: Any, submission: Any) -> list[dict]:
@@ -101,7 +100,7 @@ def _apply(decision: ModerationDecision) -> None:
                     contributor_id=contributor_id,
                     kind=ReputationEvent.Kind.MALICIOUS,
                     cause=f"decision:{decision.pk}",
-                    delta_s=MALICIOUS_PENALTY,
+                    delta_s=DEFAULT_TRUST_PARAMS.malicious_s,
                     strike=True,
                     device_model_id=decision.device_model_id,
                 )
