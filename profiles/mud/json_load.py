@@ -52,9 +52,20 @@ def _members(node: dict[str, Any] | list[Any]) -> int:
     else:
         count = 0
         values = node
+    # One level unrolled: most containers of a MUD file hold only scalars (a port, a [null]).
     for child in values:
-        if type(child) is dict or type(child) is list:
-            count += _members(child)
+        kind = type(child)
+        if kind is dict:
+            count += len(child)
+            for grandchild in child.values():
+                kind = type(grandchild)
+                if kind is dict or kind is list:
+                    count += _members(grandchild)
+        elif kind is list:
+            for grandchild in child:
+                kind = type(grandchild)
+                if kind is dict or kind is list:
+                    count += _members(grandchild)
     return count
 
 

@@ -69,11 +69,11 @@ class AceReader(LeafReader):
 
     def flow(self, matches: dict[str, object], path: str) -> Flow | None:
         """The Flow of one ACE, or None with the problems recorded; `path` is the ACE's."""
-        if self.simple_family is not None and (flow := self._quick(matches)) is not None:
+        if self.simple_family is not None and (flow := self.quick(matches)) is not None:
             return flow
-        return self._read(matches, path + "/matches")
+        return self.read(matches, path + "/matches")
 
-    def _quick(self, matches: dict[str, object]) -> Flow | None:
+    def quick(self, matches: dict[str, object]) -> Flow | None:
         """The Flow of an ACE of a single-family ACL written the common way, else None.
 
         Real files write most ACEs the same few ways: an L3 container with a protocol and one
@@ -205,7 +205,7 @@ class AceReader(LeafReader):
                 return None
         return None
 
-    def _read(self, matches: dict[str, object], path: str) -> Flow | None:
+    def read(self, matches: dict[str, object], path: str) -> Flow | None:
         """The general reader: every match leaf, with every problem recorded at its path."""
         col = self.col
         errors_before = len(col.errors)

@@ -238,7 +238,9 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
 
 def _read_aces(acl: _Acl, direction: str, col: Collector, flows: dict[Flow, str], *, quality: bool = True) -> None:
     reader = AceReader(col, direction, acl.type, acl.path)
-    read = reader.flow
+    # AceReader.flow, unrolled: the quick reader first, the general one if it declines.
+    quick = reader.quick if reader.simple_family is not None else None
+    read = reader.read
     first_path = flows.setdefault
     for _, ace, path in acl.aces:
         if not _ACE_KEYS.issuperset(ace):
@@ -258,7 +260,8 @@ def _read_aces(acl: _Acl, direction: str, col: Collector, flows: dict[Flow, str]
                     continue
             else:
                 matches = {}
-        flow = read(matches, path)
+        if quick is None or (flow := quick(matches)) is None:
+            flow = read(matches, path + "/matches")
         if flow is None or not accept:
             continue
         known = len(flows)
