@@ -11,10 +11,9 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
-from profiles.api.throttles import SignupThrottle, network_of
+from profiles.api.throttles import AnonThrottle, SignupThrottle, network_of
 from profiles.errors import DomainError
 from profiles.services.accounts import contributor_for, user_register
 
@@ -44,7 +43,7 @@ def _token_body(user: Any) -> dict[str, Any]:
 class RegisterView(APIView):
     permission_classes = [AllowAny]
     authentication_classes: list[type] = []
-    throttle_classes = [AnonRateThrottle, SignupThrottle]
+    throttle_classes = [AnonThrottle, SignupThrottle]
 
     @extend_schema(request=RegisterSerializer, responses={201: AccountSerializer})
     def post(self, request: Request) -> Response:

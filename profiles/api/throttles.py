@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import ipaddress
+import logging
 from typing import Any
 
 from django.conf import settings
 from rest_framework.request import Request
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle
+
+log = logging.getLogger(__name__)
 
 DAY = 86400
 
@@ -23,6 +26,23 @@ def network_of(address: str) -> str:
         ip = ip.ipv4_mapped
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+class _FailOpen:
+    """Limits are counted in the cache; when the cache is down, requests pass (and the outage
+    is logged): a Redis outage must not turn submissions and reads into errors."""
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        try:
+            return super().allow_request(request, view)  # type: ignore[misc]
+        except Exception:
+            log.warning("throttle %s: cache unavailable, letting the request through", type(self).__name__,
+                        exc_info=True)  # fmt: skip
+            return True
+
+
+class AnonThrottle(_FailOpen, AnonRateThrottle):
+    pass
 
 
 class _DailyByTrustLevel(SimpleRateThrottle):
@@ -52,7 +72,7 @@ class _DailyByTrustLevel(SimpleRateThrottle):
         return self.throttle_success()
 
 
-class SubmissionThrottle(_DailyByTrustLevel):
+class SubmissionThrottle(_FailOpen, _DailyByTrustLevel):
     scope = "submissions"
 
     def allow_request(self, request: Request, view: Any) -> bool:
@@ -60,7 +80,7 @@ class SubmissionThrottle(_DailyByTrustLevel):
         return super().allow_request(request, view)
 
 
-class VoteThrottle(_DailyByTrustLevel):
+class VoteThrottle(_FailOpen, _DailyByTrustLevel):
     scope = "votes"
 
     def allow_request(self, request: Request, view: Any) -> bool:
@@ -68,7 +88,7 @@ class VoteThrottle(_DailyByTrustLevel):
         return super().allow_request(request, view)
 
 
-class SignupThrottle(SimpleRateThrottle):
+class SignupThrottle(_FailOpen, SimpleRateThrottle):
     """At most N sign-ups per day from one /24 (IPv4) or /48 (IPv6) network."""
 
     scope = "signup"
