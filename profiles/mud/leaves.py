@@ -108,6 +108,27 @@ class LeafReader:
     def __init__(self, col: Collector) -> None:
         self.col = col
         self.skipped = False
+        self.max_string_length = col.limits.max_string_length
+
+    def quick_abstraction(self, value: object) -> tuple[str, str] | None:
+        """The MUD abstraction of an `ietf-mud:mud` match with one member that reads without a word."""
+        if type(value) is not dict or len(value) != 1:
+            return None
+        ((key, leaf),) = value.items()
+        if key in _VALUELESS:
+            return (key, "") if leaf == [None] else None
+        if type(leaf) is not str:
+            return None
+        if key == "controller" or key == "model":
+            if leaf.isascii() and len(leaf) <= self.max_string_length and quiet_uri(leaf):
+                return key, leaf
+            return None
+        if key == "manufacturer":
+            try:
+                return key, _host_value(leaf)
+            except ValueProblem:
+                return None
+        return None
 
     def _skip(self, code: str, path: str, message: str) -> None:
         # Some ACEs of real files cannot mean anything (a wildcard name, an IPv4 address in an

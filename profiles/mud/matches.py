@@ -10,7 +10,6 @@ from __future__ import annotations
 from .collector import PRE_RFC_MEMBERS, Collector, pointer
 from .flows import Flow, PortMatch, build_flow
 from .leaves import (
-    _VALUELESS,
     EXTRA_LEAVES,
     FAMILY_ETHERTYPE,
     ICMP_PROTOCOL,
@@ -18,10 +17,8 @@ from .leaves import (
     L4_PROTOCOL,
     MUD_MATCH,
     LeafReader,
-    _host_value,
     eq_port,
     quiet_host,
-    quiet_uri,
 )
 from .values import ValueProblem, canonical_prefix, ip_literal
 
@@ -65,7 +62,6 @@ class AceReader(LeafReader):
         if fam is not None:
             self.quick_leaves = self.l3_leaves[fam][:2]
             self.icmp_protocol = ICMP_PROTOCOL[fam]
-        self.max_string_length = col.limits.max_string_length
 
     def flow(self, matches: dict[str, object], path: str) -> Flow | None:
         """The Flow of one ACE, or None with the problems recorded; `path` is the ACE's."""
@@ -96,7 +92,7 @@ class AceReader(LeafReader):
                     return None
                 l4_name = key
             elif key == MUD_MATCH:
-                if (abstraction := self._quick_abstraction(matches[key])) is None:
+                if (abstraction := self.quick_abstraction(matches[key])) is None:
                     return None
             else:
                 return None
@@ -184,26 +180,6 @@ class AceReader(LeafReader):
             )  # fmt: skip
         except ValueError:  # pragma: no cover - _read says what is wrong
             return None
-
-    def _quick_abstraction(self, value: object) -> tuple[str, str] | None:
-        """The MUD abstraction of an `ietf-mud:mud` match with one member that reads without a word."""
-        if type(value) is not dict or len(value) != 1:
-            return None
-        ((key, leaf),) = value.items()
-        if key in _VALUELESS:
-            return (key, "") if leaf == [None] else None
-        if type(leaf) is not str:
-            return None
-        if key == "controller" or key == "model":
-            if leaf.isascii() and len(leaf) <= self.max_string_length and quiet_uri(leaf):
-                return key, leaf
-            return None
-        if key == "manufacturer":
-            try:
-                return key, _host_value(leaf)
-            except ValueProblem:
-                return None
-        return None
 
     def read(self, matches: dict[str, object], path: str) -> Flow | None:
         """The general reader: every match leaf, with every problem recorded at its path."""
