@@ -152,6 +152,15 @@ def _matches(flow: Flow, mixed: bool) -> dict[str, Any]:
     return matches
 
 
+def _has_ip_match(flow: Flow) -> bool:
+    return (
+        flow.protocol is not None
+        or flow.network is not None
+        or flow.peer_kind in ("dnsname", "network")
+        or any(not path.startswith("eth/") for path, _ in flow.extra)
+    )
+
+
 def check_emittable(flow: Flow) -> None:
     """Raise ValueError unless `flow` is one that parse could have produced."""
     problem = _emit_problem(flow)
@@ -192,6 +201,10 @@ def _emit_problem(flow: Flow) -> str | None:
         return "icmp type/code need protocol 1 (ipv4) or 58 (ipv6)"
     if flow.ethertype is not None and FAMILY_ETHERTYPE.get(fam) == flow.ethertype:
         return "the ethertype is implied by the family"
+    if fam != "eth" and _is_mixed(flow) and not _has_ip_match(flow):
+        # Written out, its L3 container would be empty: parse reads such an ACE as Ethernet,
+        # and yanglint 2.1 crashes (SIGSEGV) on an empty ipv4/ipv6 container beside eth.
+        return "an IP flow with eth matches needs an IP or transport match as well"
     side, dns_side = _PEER_SIDE[flow.direction]
     device = "source" if side == "destination" else "destination"
     device_dns = "src" if dns_side == "dst" else "dst"

@@ -389,7 +389,9 @@ class AceReader(LeafReader):
         ip_families = [f for f in allowed if f != "eth"]
         if not ip_families:
             return "eth"
-        if has_l4 or not (has_eth and "eth" in allowed):
+        # An ACE that matches only Ethernet fields (MUDgee's ARP rule inside an ipv4 ACL) is
+        # an Ethernet flow, whatever the ACL's type says.
+        if has_l4 or not has_eth:
             if len(ip_families) == 1:
                 return ip_families[0]
             col.error(
