@@ -120,7 +120,13 @@ def _redis_cleanup(scratch: Scratch) -> None:
 
 
 @contextlib.contextmanager
-def scratch_stack(bench: str, *, keep: bool = False, settings_module: str = "aggregator.settings") -> Iterator[Scratch]:
+def scratch_stack(
+    bench: str,
+    *,
+    keep: bool = False,
+    settings_module: str = "aggregator.settings",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Scratch]:
     """A fresh database (migrated), a private cache prefix and var dir; the environment is
     applied to this process too, before Django is imported, so in-process code and the
     servers started with `scratch.env` see the same settings."""
@@ -146,6 +152,7 @@ def scratch_stack(bench: str, *, keep: bool = False, settings_module: str = "agg
         LOG_LEVEL="WARNING",
         PYTHONPATH=str(ROOT),
     )
+    env.update(extra_env or {})
     scratch = Scratch(bench, database, env, var_dir, prefix, redis_url, port)
     log(f"scratch database {database}, redis db {REDIS_DB} prefix {prefix}, var {var_dir}")
     _recreate_database(database, create=True)
@@ -157,7 +164,7 @@ def scratch_stack(bench: str, *, keep: bool = False, settings_module: str = "agg
         started = time.perf_counter()
         subprocess.run(
             [sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v0"],
-            env=env,
+            env={**env, "DJANGO_SETTINGS_MODULE": "aggregator.settings"},
             cwd=ROOT,
             check=True,
             timeout=300,
@@ -278,6 +285,40 @@ def wait_http(child: Child, port: int, path: str, *, timeout: float = 60.0) -> N
             last = str(exc)
         time.sleep(0.2)
     raise RuntimeError(f"{child.name} did not answer {path} within {timeout} s ({last}):\n{child.tail()}")
+
+
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (read from /proc), e.g. a gunicorn master and its workers."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        parents.setdefault(int(fields[1]), []).append(int(entry))
+    tree, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(parents.get(current, []))
+    return tree
+
+
+def cpu_seconds(pids: Sequence[int]) -> float:
+    """User + system CPU time used so far by these processes (those still alive)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
 
 
 # --- load generators -------------------------------------------------------------------------
