@@ -1,6 +1,6 @@
 """Benchmark of ingest through the real API: POST /api/v1/submissions/ of 20-ACE MUD files.
 
-Run: .venv/bin/python bench/ingest.py [--requests 2000] [--clients 8] [--workers 2] [--celery worker|queued]
+Run: .venv/bin/python bench/ingest.py [--requests 1500] [--clients 8] [--workers 2] [--celery worker|queued]
 Prints one JSON line on stdout (progress on stderr). Needs PostgreSQL and Redis on 127.0.0.1.
 
 gunicorn (sync workers, DEBUG off, PostgreSQL, Redis cache and broker) on 127.0.0.1 takes
@@ -369,7 +369,7 @@ def in_process_breakdown(work: list[tuple[str, bytes]], port: int, profile_top: 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--requests", type=int, default=2000, help="measured submissions")
+    parser.add_argument("--requests", type=int, default=1500, help="measured submissions")
     parser.add_argument("--warmup", type=int, default=100, help="submissions sent first, not measured")
     parser.add_argument("--clients", type=int, default=8, help="concurrent client threads")
     parser.add_argument("--contributors", type=int, default=64, help="accounts (tokens), shared out among clients")
