@@ -24,7 +24,6 @@ from profiles.trust.params import DEFAULT_TRUST_PARAMS
 Kind = ModerationDecision.Kind
 
 
-
 def _problems(kind: str, *, device_model: Any, flow_key: str, contributor: Any, submission: Any) -> list[dict]:
     out = []
     if kind in ModerationDecision.FLOW_KINDS:
