@@ -6,57 +6,13 @@ import ipaddress
 from datetime import datetime
 from functools import lru_cache
 
+from . import resolvers
 from .errors import Problem
 from .flows import Flow
 from .meta import MudMeta
 
-# Public recursive resolvers, by name (DoH/DoT endpoints) and by address. A device that talks
-# to one of these bypasses the local resolver, and with it the gateway's DNS-based policy.
-PUBLIC_RESOLVER_NAMES = frozenset(
-    {
-        "dns.google",
-        "dns.google.com",
-        "8888.google",
-        "cloudflare-dns.com",
-        "one.one.one.one",
-        "1dot1dot1dot1.cloudflare-dns.com",
-        "security.cloudflare-dns.com",
-        "family.cloudflare-dns.com",
-        "dns.quad9.net",
-        "dns9.quad9.net",
-        "dns10.quad9.net",
-        "dns11.quad9.net",
-        "doh.opendns.com",
-        "dns.opendns.com",
-        "doh.familyshield.opendns.com",
-        "dns.adguard.com",
-        "dns.adguard-dns.com",
-        "doh.cleanbrowsing.org",
-        "dns.nextdns.io",
-        "mozilla.cloudflare-dns.com",
-    }
-)
-PUBLIC_RESOLVER_ADDRESSES = frozenset(
-    ipaddress.ip_address(a)
-    for a in (
-        "8.8.8.8",
-        "8.8.4.4",
-        "1.1.1.1",
-        "1.0.0.1",
-        "9.9.9.9",
-        "149.112.112.112",
-        "208.67.222.222",
-        "208.67.220.220",
-        "94.140.14.14",
-        "94.140.15.15",
-        "2001:4860:4860::8888",
-        "2001:4860:4860::8844",
-        "2606:4700:4700::1111",
-        "2606:4700:4700::1001",
-        "2620:fe::fe",
-        "2620:fe::9",
-    )
-)
+PUBLIC_RESOLVER_NAMES = resolvers.PUBLIC_RESOLVER_NAMES
+PUBLIC_RESOLVER_ADDRESSES = frozenset(ipaddress.ip_address(a) for a in resolvers.PUBLIC_RESOLVER_ADDRESSES)
 LOCAL_SERVICE_PORTS = {53: "DNS", 123: "NTP"}
 LOCAL_SERVICE_CONTROLLERS = {"urn:ietf:params:mud:dns": "DNS", "urn:ietf:params:mud:ntp": "NTP"}
 _WIDE_KINDS = frozenset({"any", "local-networks", "same-manufacturer", "manufacturer", "model"})
