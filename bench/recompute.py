@@ -9,18 +9,23 @@ with one active native-flow submission holding 20-60 of 200 distinct flows (a co
 most captures see, a long tail few do), firmware 2.0 / 2.1 / unknown, so a run computes
 three scopes (latest, 2.0, 2.1) as production would. Rows are inserted in bulk, not through
 the API. The model is settled once (an untimed run two days earlier, so the hold periods of
-third-party flows have elapsed), then `consensus_recompute` is timed end to end at one
-`as_of`: the first timed run publishes a new version, the later ones read unchanged inputs
-and must publish nothing and emit byte-identical files. The same runs are split into
-selector / engine / store (emit + writes) / rest; the selector and the engine are also timed
-alone, and the engine alone at 100 .. 10,000 contributors (inputs read by the selector from
-models of those sizes) to show how it grows with contributors x flows. bench/engine.py
+third-party flows have elapsed; its reputation crediting is skipped unless
+--settle-reputation, as it credits every supporter of every flow and takes minutes). Then
+`consensus_recompute` is timed end to end at one `as_of`: the first timed run publishes a
+new version and credits the supporters of the flows that just became ALLOWED; once a run
+credits no one (reputations are inputs too), the next ones read unchanged inputs and must
+publish nothing, and every run's files, emitted again from its results outside the timing,
+must be byte-identical and equal to the served bytes. The runs are split into selector /
+engine / store / reputation / rest; the selector and the engine are also timed alone, and
+the engine alone at 100 .. 10,000 contributors (inputs read by the selector from models of
+those sizes) to show how it grows with contributors x flows. bench/engine.py
 measures the engine on synthetic inputs without a database.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -28,7 +33,7 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,18 +77,25 @@ def _populate(args: argparse.Namespace, sizes: list[int]) -> tuple[Any, dict[int
 
 
 class Phases:
-    """Wraps the functions `consensus_recompute` calls, to split each run's time."""
+    """Wraps the functions `consensus_recompute` calls, to split each run's time, and keeps
+    what the selector read and what the engine returned, to emit each scope's file again
+    outside the timing."""
+
+    PHASES = ("selector", "engine", "store", "reputation")
 
     def __init__(self) -> None:
         import profiles.services.recompute as recompute
 
         self.module = recompute
         self.seconds: dict[str, float] = defaultdict(float)
-        self.emitted: dict[str, bytes] = {}
+        self.inputs: Any = None
+        self.results: dict[str, Any] = {}
         self._saved: dict[tuple[Any, str], Any] = {}
 
     def _wrap(self, owner: Any, name: str, phase: str, keep: Callable[[Any, Any], None] | None = None) -> None:
-        original = getattr(owner, name)
+        original = getattr(owner, name, None)
+        if original is None:  # not in this version of the app
+            return
         self._saved[owner, name] = original
 
         def timed(*a: Any, **kw: Any) -> Any:
@@ -99,13 +111,16 @@ class Phases:
         setattr(owner, name, timed)
 
     def __enter__(self) -> Phases:
-        def keep_emitted(a: Any, body: Any) -> None:
-            self.emitted[a[1]] = body  # _emit(inputs, scope, result)
+        def keep_inputs(a: Any, inputs: Any) -> None:
+            self.inputs = inputs
 
-        self._wrap(self.module, "consensus_inputs_get", "selector")
-        self._wrap(self.module.engine, "compute", "engine")
+        def keep_result(a: Any, result: Any) -> None:
+            self.results[a[0].firmware] = result  # compute(ConsensusInput)
+
+        self._wrap(self.module, "consensus_inputs_get", "selector", keep_inputs)
+        self._wrap(self.module.engine, "compute", "engine", keep_result)
         self._wrap(self.module, "_store", "store")
-        self._wrap(self.module, "_emit", "emit", keep_emitted)
+        self._wrap(self.module, "_reputation_events", "reputation")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -114,7 +129,26 @@ class Phases:
 
     def reset(self) -> None:
         self.seconds = defaultdict(float)
-        self.emitted = {}
+        self.inputs = None
+        self.results = {}
+
+    def files(self) -> dict[str, bytes]:
+        """Each scope's MUD file as this run's result makes it (emitted again, untimed)."""
+        return {scope: self.module._emit(self.inputs, scope, result) for scope, result in self.results.items()}
+
+
+@contextlib.contextmanager
+def _no_reputation_events(skip: bool) -> Iterator[None]:
+    import profiles.services.recompute as recompute
+
+    original = getattr(recompute, "_reputation_events", None)
+    if skip and original is not None:
+        recompute._reputation_events = lambda *a, **kw: None
+    try:
+        yield
+    finally:
+        if original is not None:
+            recompute._reputation_events = original
 
 
 def _engine_inputs(inputs: Any, model_id: int, as_of: Any) -> list[Any]:
@@ -199,43 +233,50 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     main, scaled = _populate(args, sizes)
     as_of = timezone.now().replace(microsecond=0)
 
+    ledger = _ledger_count()
     started = time.perf_counter()
-    settle = consensus_recompute(device_model_id=main.pk, as_of=as_of - timedelta(days=2))
+    with _no_reputation_events(skip=not args.settle_reputation):
+        settle = consensus_recompute(device_model_id=main.pk, as_of=as_of - timedelta(days=2))
     settle_ms = (time.perf_counter() - started) * 1000
-    common.log(f"settle run: {settle_ms:.0f} ms, published {settle.published}")
+    settle_events = _ledger_count() - ledger
+    common.log(f"settle run: {settle_ms:.0f} ms, published {settle.published}, {settle_events} reputation events")
 
     totals: list[float] = []
     split: dict[str, list[float]] = defaultdict(list)
     outcomes = []
-    emitted_runs: list[dict[str, bytes]] = []
+    files: list[dict[str, bytes]] = []
+    events: list[int] = []
     with Phases() as phases:
         for run in range(args.runs):
             phases.reset()
+            ledger = _ledger_count()
             start = time.perf_counter()
             outcome = consensus_recompute(device_model_id=main.pk, as_of=as_of)
             total = time.perf_counter() - start
             totals.append(total)
             outcomes.append(outcome)
-            emitted_runs.append(dict(phases.emitted))
-            rest = total - phases.seconds["selector"] - phases.seconds["engine"] - phases.seconds["store"]
-            for name in ("selector", "engine", "store", "emit"):
+            events.append(_ledger_count() - ledger)
+            files.append(phases.files())
+            for name in Phases.PHASES:
                 split[name].append(phases.seconds[name])
-            split["rest"].append(rest)
-            common.log(f"run {run + 1}: {total * 1000:.1f} ms, published {outcome.published}")
+            split["rest"].append(total - sum(phases.seconds[name] for name in Phases.PHASES))
+            common.log(
+                f"run {run + 1}: {total * 1000:.1f} ms, published {outcome.published}, {events[-1]} reputation events"
+            )
 
     with CaptureQueriesContext(connection) as queries:
         consensus_recompute(device_model_id=main.pk, as_of=as_of)
 
-    later = emitted_runs[1:]
-    identical = all(run == emitted_runs[0] for run in later)
-    republished = [o.published for o in outcomes[1:] if o.published]
-    versions = {
-        scope: ConsensusProfile.objects.filter(device_model=main, scope=scope).count() for scope in emitted_runs[0]
-    }
+    # A run reads unchanged inputs when the run before it changed nothing: a run that credits
+    # reputation changes its successor's inputs (reputations are inputs of the engine).
+    unchanged = [k for k in range(1, len(totals)) if events[k - 1] == 0]
+    identical = bool(unchanged) and all(files[k] == files[k - 1] for k in unchanged)
+    republished = [outcomes[k].published for k in unchanged if outcomes[k].published]
+    versions = {scope: ConsensusProfile.objects.filter(device_model=main, scope=scope).count() for scope in files[0]}
     current = {p.scope: p for p in ConsensusProfile.objects.filter(device_model=main, is_current=True)}
-    etags_match = all(
+    served_match = all(
         _sha256(body) == current[scope].etag and bytes(current[scope].mud_bytes) == body
-        for scope, body in emitted_runs[-1].items()
+        for scope, body in files[-1].items()
     )
 
     # The selector and the engine each alone, on the same model.
@@ -252,7 +293,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     write_path = _write_diagnostic(main.pk, as_of, max(3, args.runs // 3))
     common.log(f"write path: {write_path}")
 
-    steady = totals[1:] if len(totals) > 1 else totals
+    steady = [totals[k] for k in unchanged] or totals[1:] or totals
     median_ms = statistics.median(steady) * 1000
     observations = inputs.observations
     return {
@@ -265,21 +306,27 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "scopes": list(inputs.scopes),
         "runs": args.runs,
         "settle_run_ms": round(settle_ms, 1),
+        "settle_run_reputation_events": settle_events if args.settle_reputation else "skipped (--settle-reputation)",
         "first_run_ms": round(totals[0] * 1000, 2),
         "first_run_published": outcomes[0].published != [],
-        "recompute_ms": common.summary_ms(steady),
+        "first_run_split_ms": {name: round(values[0] * 1000, 1) for name, values in split.items()},
+        "first_run_reputation_events": events[0],
+        "later_runs_reputation_events": sum(events[1:]),
+        "recompute_ms_unchanged_inputs": common.summary_ms(steady),
+        "unchanged_input_runs": len(unchanged),
         "recompute_split_median_ms": {
-            name: round(statistics.median(values[1:] or values) * 1000, 2) for name, values in split.items()
+            name: round(statistics.median([values[k] for k in unchanged] or values) * 1000, 2)
+            for name, values in split.items()
         },
         "selector_alone_ms": common.summary_ms(selector_alone),
         "engine_alone_all_scopes_ms": common.summary_ms(engine_alone),
         "engine_alone_latest_scope_ms": common.summary_ms(engine_latest),
         "queries_per_recompute": len(queries),
         "unchanged_runs_byte_identical": identical,
-        "unchanged_runs_published_nothing": not republished,
-        "served_bytes_match_emitted": etags_match,
+        "unchanged_runs_published_nothing": bool(unchanged) and not republished,
+        "served_bytes_match_recomputed": served_match,
         "versions_per_scope": versions,
-        "served_file_bytes": {scope: len(body) for scope, body in emitted_runs[-1].items()},
+        "served_file_bytes": {scope: len(body) for scope, body in files[-1].items()},
         "allowed_flows": {scope: current[scope].allowed_count for scope in current},
         "target_ms": TARGET_MS,
         "target_met": median_ms < TARGET_MS,
@@ -373,6 +420,14 @@ def _write_diagnostic(model_id: int, as_of: Any, repeat: int) -> dict[str, Any]:
     }
 
 
+def _ledger_count() -> int:
+    try:
+        from profiles.models import ReputationEvent
+    except ImportError:  # an app without a reputation ledger
+        return 0
+    return int(ReputationEvent.objects.count())
+
+
 def _sha256(body: bytes) -> str:
     import hashlib
 
@@ -388,6 +443,11 @@ def main() -> None:
         "--scaling",
         default="100,1000,3000,10000",
         help="contributor counts for the engine-alone growth figures ('' to skip)",
+    )
+    parser.add_argument(
+        "--settle-reputation",
+        action="store_true",
+        help="let the untimed settle run credit reputation too (every supporter of every flow: minutes)",
     )
     parser.add_argument("--seed", type=int, default=8520)
     parser.add_argument("--profile", type=int, default=0, metavar="RUNS", help="cProfile this many unchanged runs")
