@@ -321,6 +321,50 @@ def cpu_seconds(pids: Sequence[int]) -> float:
     return total / ticks
 
 
+class BackendCpu:
+    """CPU time used by the PostgreSQL server processes serving one database, sampled from
+    /proc twice a second in a thread (connections come and go: a backend first seen late is
+    counted from then on). Read-only: it looks at pg_stat_activity and /proc, nothing else."""
+
+    def __init__(self, database: str, interval: float = 0.5) -> None:
+        self.database = database
+        self.interval = interval
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, conn: Any) -> None:
+        rows = conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [self.database]
+        ).fetchall()
+        for (pid,) in rows:
+            used = cpu_seconds([pid])
+            self.first.setdefault(pid, used)
+            self.last[pid] = max(self.last.get(pid, 0.0), used)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(f"{POSTGRES}/{self.database}", autocommit=True, connect_timeout=5) as conn:
+            while not self._stop.is_set():
+                self._sample(conn)
+                self._stop.wait(self.interval)
+            self._sample(conn)
+
+    def __enter__(self) -> BackendCpu:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last[pid] - self.first[pid] for pid in self.first)
+
+
 # --- load generators -------------------------------------------------------------------------
 
 

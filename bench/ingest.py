@@ -155,16 +155,6 @@ def send(port: int, work: list[tuple[str, bytes]], clients: int) -> tuple[float,
     return time.perf_counter() - start, threads
 
 
-def database_backends(database: str) -> list[int]:
-    """The PostgreSQL server processes serving the scratch database (the web workers' and the
-    Celery worker's persistent connections), to read their CPU time from /proc."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()", [database])
-        return [row[0] for row in cursor.fetchall()]
-
-
 def start_worker(scratch: common.Scratch, queue: str) -> common.Child:
     argv = [
         sys.executable,
@@ -206,10 +196,12 @@ class PartTimer:
         self.seconds: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
         self._saved: list[tuple[Any, str, Any]] = []
+        self.order: list[str] = []
 
     def wrap(self, owner: Any, name: str, label: str) -> None:
         original = getattr(owner, name)
         self._saved.append((owner, name, original))
+        self.order.append(label)
         seconds, cpu = self.seconds, self.cpu
 
         def timed(*a: Any, **kw: Any) -> Any:
@@ -313,7 +305,8 @@ def in_process_breakdown(work: list[tuple[str, bytes]], port: int, profile_top: 
     count = len(timed_work)
     parts = {
         label: {"wall": round(seconds * 1000 / count, 3), "cpu": round(timer.cpu[label] * 1000 / count, 3)}
-        for label, seconds in timer.seconds.items()
+        for label in timer.order
+        if (seconds := timer.seconds.get(label)) is not None
     }
     accounted = sum(v["cpu"] for k, v in parts.items() if not k.startswith("  "))
     per_request_cpu = elapsed_cpu * 1000 / count
@@ -426,11 +419,13 @@ def main() -> None:
             warm_errors = sum(n for t in warm_threads for s, n in t.statuses.items() if s != 201)
             common.log(f"warm-up: {len(warmup)} submissions, {warm_errors} errors")
             pids = common.process_tree(server.proc.pid)
-            backends = database_backends(scratch.database)
-            cpu_before, db_cpu_before = common.cpu_seconds(pids), common.cpu_seconds(backends)
-            elapsed, threads = send(scratch.port, measured, args.clients)
+            worker_pids = common.process_tree(started_children[0].proc.pid) if args.celery == "worker" else []
+            cpu_before, worker_before = common.cpu_seconds(pids), common.cpu_seconds(worker_pids)
+            with common.BackendCpu(scratch.database) as backends:
+                elapsed, threads = send(scratch.port, measured, args.clients)
             server_cpu = common.cpu_seconds(pids) - cpu_before
-            db_cpu = common.cpu_seconds(backends) - db_cpu_before
+            worker_cpu = common.cpu_seconds(worker_pids) - worker_before
+            db_cpu = backends.seconds
             recomputed = ConsensusProfile.objects.count()
             if not server.alive():
                 raise RuntimeError(f"gunicorn died:\n{server.tail()}")
@@ -483,6 +478,8 @@ def main() -> None:
         "errors": errors,
         "server_cpu_ms_per_submission": round(server_cpu * 1000 / len(measured), 2),
         "postgres_backends_cpu_ms_per_submission": round(db_cpu * 1000 / len(measured), 2),
+        "celery_worker_cpu_ms_per_submission": round(worker_cpu * 1000 / len(measured), 2),
+        "machine_cores": os.cpu_count(),
         "submissions_stored": stored,
         "consensus_versions_published_during_run": recomputed,
         "models_left_dirty": dirty,
