@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
@@ -35,7 +35,7 @@ def _check_cache() -> str:
     if cache.get(key) != value:
         raise RuntimeError("the value written was not read back")
     cache.delete(key)
-    return cache.__class__.__name__
+    return type(caches["default"]).__name__
 
 
 def _check_broker() -> str:

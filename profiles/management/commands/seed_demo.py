@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -185,10 +186,12 @@ class Command(BaseCommand):
     def _people(self) -> list[Contributor]:
         users = get_user_model()
         people = []
+        # One hash for every demo account: hashing is deliberately slow, and these share a password.
+        hashed = make_password(DEMO_PASSWORD)
         for username, level, moderator, r, s in DEMO_PEOPLE:
             user, new = users.objects.get_or_create(username=username, defaults={"email": f"{username}@demo.invalid"})
             if new:
-                user.set_password(DEMO_PASSWORD)
+                user.password = hashed
                 user.save(update_fields=["password"])
             person, _ = Contributor.objects.update_or_create(
                 user=user,
