@@ -274,8 +274,9 @@ def in_process_breakdown(work: list[tuple[str, bytes]], port: int, profile_top: 
     from profiles.api.throttles import SubmissionThrottle
 
     handler = WSGIHandler()
-    third = len(work) // 3
-    warm, timed_work, profiled = work[:10], work[10:third], work[third:]
+    warm_count = min(10, len(work) // 5)
+    warm, rest = work[:warm_count], work[warm_count:]
+    timed_work, profiled = rest[: len(rest) // 2], rest[len(rest) // 2 :]
     for token, body in warm:
         _post(handler, body, token, port)
 
@@ -379,6 +380,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=8520)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     args = parser.parse_args()
+    if 0 < args.in_process < 20:
+        parser.error("--in-process must be 0 (none) or at least 20")
     if args.contributors < args.clients:
         parser.error("--contributors must be at least --clients (each client has tokens of its own)")
 
@@ -386,7 +389,9 @@ def main() -> None:
     queue = f"mudhub-bench-ingest-{uuid.uuid4().hex[:8]}"
     extra_env = {"MUDHUB_RECOMPUTE_QUEUE": queue, "MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS": "5"}
     with common.scratch_stack("ingest", keep=args.keep, extra_env=extra_env) as scratch:
-        scratch.extra_redis_keys += [queue, f"_kombu.binding.{queue}"]
+        # Every key kombu makes for the queue names it (a unique name); the rest are kombu's
+        # per-database keys, in Redis database 5, which only these benches use.
+        scratch.extra_redis_keys += [f"*{queue}*", "_kombu.binding_deadlines"]
         if args.celery == "worker":
             scratch.extra_redis_keys += ["unacked", "unacked_index", "unacked_mutex"]
         common.django_setup()
