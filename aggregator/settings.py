@@ -131,7 +131,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "profiles.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env.str("MUDHUB_CACHE_PREFIX", default="mudhub"),
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
@@ -175,6 +175,9 @@ MUDHUB_RECOMPUTE_QUEUE = env.str("MUDHUB_RECOMPUTE_QUEUE", default="celery")
 # How long a served MUD file stays in the cache. Publishing overwrites the entry at once;
 # the expiry only bounds how stale a file can be if the cache was down during a publish.
 MUDHUB_MUD_FILE_CACHE_SECONDS = env.int("MUDHUB_MUD_FILE_CACHE_SECONDS", default=300)
+# Each web process also keeps the files it served in memory this long, sparing the shared
+# cache's round trip on the hottest path; a publish reaches every process within it.
+MUDHUB_MUD_FILE_MEMORY_SECONDS = env.float("MUDHUB_MUD_FILE_MEMORY_SECONDS", default=2.0)
 # The cache-validity (hours, 1..168) written into served MUD files and their Cache-Control.
 MUDHUB_CACHE_VALIDITY_HOURS = env.int("MUDHUB_CACHE_VALIDITY_HOURS", default=24)
 if not 1 <= MUDHUB_CACHE_VALIDITY_HOURS <= 168:

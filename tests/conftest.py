@@ -61,6 +61,9 @@ def isolated_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     if settings is None:
         yield
         return
+    from profiles.selectors import mud_files
+
+    mud_files._MEMORY.clear()  # each process's short-lived copies of served files
     config = dict(settings.CACHES["default"])
     prefix = f"mudhub-test-{uuid.uuid4().hex[:12]}"
     if "Redis" in config["BACKEND"]:

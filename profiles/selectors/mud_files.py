@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,8 +25,32 @@ def served_file_key(manufacturer_slug: str, model_slug: str, scope: str) -> str:
     return f"mud-file:{manufacturer_slug}/{model_slug}/{scope}"
 
 
+# key -> (monotonic expiry, file): this process's short-lived copy of what it served.
+_MEMORY: dict[str, tuple[float, ServedFile]] = {}
+_MEMORY_MAX = 4096
+
+
 def served_file_get(*, manufacturer_slug: str, model_slug: str, scope: str = LATEST) -> ServedFile | None:
     key = served_file_key(manufacturer_slug, model_slug, scope)
+    ttl = settings.MUDHUB_MUD_FILE_MEMORY_SECONDS
+    if ttl > 0:
+        held = _MEMORY.get(key)
+        if held is not None and held[0] > time.monotonic():
+            return held[1]
+    served = _shared_get(key, manufacturer_slug, model_slug, scope)
+    if served is not None and ttl > 0:
+        if len(_MEMORY) >= _MEMORY_MAX:
+            _MEMORY.clear()
+        _MEMORY[key] = (time.monotonic() + ttl, served)
+    return served
+
+
+def served_file_forget(key: str) -> None:
+    """Drop this process's copy (the publishing process sees its own publish at once)."""
+    _MEMORY.pop(key, None)
+
+
+def _shared_get(key: str, manufacturer_slug: str, model_slug: str, scope: str) -> ServedFile | None:
     try:
         hit = cache.get(key)
     except Exception:

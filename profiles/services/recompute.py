@@ -27,7 +27,7 @@ from profiles.consensus.provenance import provenance_row
 from profiles.consensus.result import ConsensusResult
 from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
-from profiles.selectors.mud_files import ServedFile, served_file_key
+from profiles.selectors.mud_files import ServedFile, served_file_forget, served_file_key
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,7 @@ def _reputation_events(inputs: ModelInputs, scope: str, result: ConsensusResult,
 
 
 def _cache_set(key: str, served: ServedFile) -> None:
+    served_file_forget(key)
     try:
         cache.set(key, served, timeout=settings.MUDHUB_MUD_FILE_CACHE_SECONDS)
     except Exception:

@@ -59,7 +59,10 @@ def test_a_cache_hit_runs_no_database_query(client, published, django_assert_num
 def test_a_cold_cache_reads_the_database_once_then_caches(client, published, django_assert_num_queries):
     from django.core.cache import cache
 
+    from profiles.selectors import mud_files
+
     cache.clear()
+    mud_files._MEMORY.clear()
     with django_assert_num_queries(1):
         assert client.get("/mud/acme/cam-1.json").status_code == 200
     with django_assert_num_queries(0):
@@ -100,3 +103,19 @@ def test_a_new_version_gets_a_new_etag_and_a_change(client, auth_api, submit, pu
     assert Change.objects.count() > changes_before
     current = ConsensusProfile.objects.get(scope="latest", is_current=True)
     assert current.version > published.version
+
+
+def test_each_process_keeps_a_served_file_briefly_and_its_own_publish_replaces_it(client, published, settings):
+    from django.core.cache import cache
+
+    from profiles.selectors import mud_files
+    from profiles.selectors.mud_files import ServedFile, served_file_key
+
+    settings.MUDHUB_MUD_FILE_MEMORY_SECONDS = 60
+    first = client.get("/mud/acme/cam-1.json")
+    key = served_file_key("acme", "cam-1", "latest")
+    # Another process publishes: the shared cache changes, this process's copy lives on.
+    cache.set(key, ServedFile(etag="f" * 64, body=b"{}", max_age=60))
+    assert client.get("/mud/acme/cam-1.json")["ETag"] == first["ETag"]
+    mud_files._MEMORY[key] = (0.0, mud_files._MEMORY[key][1])  # the copy expires
+    assert client.get("/mud/acme/cam-1.json")["ETag"] == f'"{"f" * 64}"'
