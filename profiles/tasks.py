@@ -61,3 +61,14 @@ def nightly_trust() -> dict[str, int]:
     counts = dict(reputation_nightly())
     counts["group_merges"] = merged
     return counts
+
+
+@shared_task(name="profiles.tasks.credit_flow_transitions")
+def credit_flow_transitions(model_id: int, credits: list[list[object]], at: str) -> int:
+    """Credit the supporters of flows that became ALLOWED or REJECTED (idempotent per cause)."""
+    from datetime import datetime
+
+    from profiles.services.recompute import flow_transitions_credit
+
+    rows = [(int(flow_id), bool(allowed), [int(c) for c in people]) for flow_id, allowed, people in credits]  # type: ignore[misc]
+    return flow_transitions_credit(model_id=model_id, credits=rows, at=datetime.fromisoformat(at))

@@ -9,6 +9,7 @@ but never loses it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,25 +104,34 @@ def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
     return mud.emit(meta, result.allowed_flows)
 
 
+def _evidence_digest(provenance: dict[str, object]) -> str:
+    stable = {k: v for k, v in provenance.items() if k != "as_of"}
+    return hashlib.sha256(json.dumps(stable, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
 def _decision_rows(profile: ConsensusProfile, result: ConsensusResult, flow_ids: dict[str, int]) -> list[ConsensusFlow]:
-    return [
-        ConsensusFlow(
-            profile=profile,
-            flow_id=flow_ids[row.key],
-            state=row.state.lower(),
-            risk_class=row.risk_class,
-            rule=row.rule,
-            support=row.support,
-            opposition=row.opposition,
-            groups=row.groups,
-            exposure=row.exposure,
-            lower_bound=row.lb,
-            wilson=row.wilson,
-            condition_since=row.condition_since,
-            provenance=provenance_row(row),
+    rows = []
+    for row in result.decisions:
+        provenance = provenance_row(row)
+        rows.append(
+            ConsensusFlow(
+                profile=profile,
+                flow_id=flow_ids[row.key],
+                state=row.state.lower(),
+                risk_class=row.risk_class,
+                rule=row.rule,
+                support=row.support,
+                opposition=row.opposition,
+                groups=row.groups,
+                exposure=row.exposure,
+                lower_bound=row.lb,
+                wilson=row.wilson,
+                condition_since=row.condition_since,
+                provenance=provenance,
+                evidence_digest=_evidence_digest(provenance),
+            )
         )
-        for row in result.decisions
-    ]
+    return rows
 
 
 def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
@@ -135,9 +145,14 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     allowed = len(result.allowed_flows)
     served_before = {k for k, state in inputs.previous_states.get(scope, {}).items() if state == "allowed"}
     if current is not None and served_before == {f.key for f in result.allowed_flows}:
-        # Same served flows: refresh the decisions in place, publish nothing.
-        ConsensusFlow.objects.filter(profile=current).delete()
-        ConsensusFlow.objects.bulk_create(_decision_rows(current, result, inputs.flow_ids))
+        # Same served flows: refresh in place only the decisions whose evidence changed.
+        fresh = _decision_rows(current, result, inputs.flow_ids)
+        stored = dict(ConsensusFlow.objects.filter(profile=current).values_list("flow_id", "evidence_digest"))
+        changed = [row for row in fresh if stored.get(row.flow_id) != row.evidence_digest]
+        gone = stored.keys() - {row.flow_id for row in fresh}
+        if changed or gone:
+            ConsensusFlow.objects.filter(profile=current, flow_id__in=[*gone, *(r.flow_id for r in changed)]).delete()
+            ConsensusFlow.objects.bulk_create(changed)
         ConsensusProfile.objects.filter(pk=current.pk).update(
             input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
         )
@@ -170,26 +185,54 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
 def _reputation_events(inputs: ModelInputs, scope: str, result: ConsensusResult, at: datetime) -> None:
     """Ledger events of CONSENSUS.md that a state change causes: supporters of a flow that
     just became ALLOWED (by the crowd or a manufacturer's profile) gain r +1; supporters of
-    one that just became REJECTED get s +2. Each contributor is credited once per flow."""
-    from profiles.services.reputation import ledger_add
+    one that just became REJECTED get s +2. Each contributor is credited once per flow.
 
+    The crediting runs after this transaction commits (a task of its own): it touches many
+    contributor rows and must not hold the model's lock while it does."""
     before = inputs.previous_states.get(scope, {})
     model_id = inputs.device_model.pk
+    credits = []
     for row in result.decisions:
         if row.state not in ("ALLOWED", "REJECTED") or before.get(row.key) == row.state.lower():
             continue
-        allowed = row.state == "ALLOWED"
-        supporters = {inputs.submission_contributors[s] for s in row.submission_ids}
-        for contributor_id in sorted(supporters):
-            ledger_add(
-                contributor_id=contributor_id,
-                kind=ReputationEvent.Kind.FLOW_CONFIRMED if allowed else ReputationEvent.Kind.FLOW_REJECTED,
-                cause=f"flow:{model_id}:{inputs.flow_ids[row.key]}",
-                delta_r=1.0 if allowed else 0.0,
-                delta_s=0.0 if allowed else 2.0,
-                device_model_id=model_id,
-                at=at,
+        supporters = sorted({inputs.submission_contributors[s] for s in row.submission_ids})
+        if supporters:
+            credits.append((inputs.flow_ids[row.key], row.state == "ALLOWED", supporters))
+    if credits:
+        transaction.on_commit(lambda: reputation_credit_schedule(model_id, credits, at))
+
+
+def reputation_credit_schedule(model_id: int, credits: list[tuple[int, bool, list[int]]], at: datetime) -> None:
+    from profiles.tasks import credit_flow_transitions
+
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        credit_flow_transitions.apply((model_id, credits, at.isoformat()), throw=True)
+        return
+    try:
+        credit_flow_transitions.apply_async((model_id, credits, at.isoformat()), queue=settings.MUDHUB_RECOMPUTE_QUEUE)
+    except Exception:  # the ledger is idempotent per cause: the next transition run can redo it
+        log.warning("could not queue reputation credits for model %s", model_id, exc_info=True)
+
+
+def flow_transitions_credit(*, model_id: int, credits: list[tuple[int, bool, list[int]]], at: datetime) -> int:
+    from profiles.services.reputation import ledger_add
+
+    made = 0
+    for flow_id, allowed, supporters in credits:
+        for contributor_id in supporters:
+            made += (
+                ledger_add(
+                    contributor_id=contributor_id,
+                    kind=ReputationEvent.Kind.FLOW_CONFIRMED if allowed else ReputationEvent.Kind.FLOW_REJECTED,
+                    cause=f"flow:{model_id}:{flow_id}",
+                    delta_r=1.0 if allowed else 0.0,
+                    delta_s=0.0 if allowed else 2.0,
+                    device_model_id=model_id,
+                    at=at,
+                )
+                is not None
             )
+    return made
 
 
 def _cache_set(key: str, served: ServedFile) -> None:
