@@ -307,17 +307,12 @@ def main() -> None:
     parser.add_argument("--in-process-requests", type=int, default=500, help="requests per in-process measure")
     parser.add_argument("--in-process-repeats", type=int, default=3)
     parser.add_argument(
-        "--redis-client",
-        choices=("django", "reuse"),
-        default="django",
-        help="'reuse': experiment with a cache backend that keeps one redis client (bench/baseline/cache.py)",
-    )
-    parser.add_argument(
-        "--local-cache",
+        "--memory-seconds",
         type=float,
-        default=0.0,
+        default=2.0,
         metavar="SECONDS",
-        help="experiment: each worker keeps served files in memory this long, in front of Redis",
+        help="MUDHUB_MUD_FILE_MEMORY_SECONDS of the server: each worker's copy of served files (0: every hit "
+        "goes to Redis)",
     )
     parser.add_argument("--seed", type=int, default=8520)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
@@ -326,8 +321,7 @@ def main() -> None:
     load_start = round(os.getloadavg()[0], 2)
     extra_env = {
         "MUDHUB_MUD_FILE_CACHE_SECONDS": "3600",  # no expiry during the run
-        "MUDHUB_BENCH_REDIS_CLIENT": args.redis_client,
-        "MUDHUB_BENCH_LOCAL_CACHE_SECONDS": str(args.local_cache),
+        "MUDHUB_MUD_FILE_MEMORY_SECONDS": str(args.memory_seconds),
     }
     with common.scratch_stack("download", keep=args.keep, settings_module=SETTINGS, extra_env=extra_env) as scratch:
         body_path = scratch.var_dir / "served.json"
@@ -364,8 +358,7 @@ def main() -> None:
             "threads": args.threads,
             "debug": False,
             "cache": "redis",
-            "redis_client": args.redis_client,
-            "local_cache_seconds": args.local_cache,
+            "memory_seconds": args.memory_seconds,
             "database": "postgresql",
         },
         "connections": args.connections,
