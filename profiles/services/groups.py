@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from profiles.models import Contributor, GroupMerge, Submission, Vote
+from profiles.selectors.supporters import supporters_by_flow
 
 # Backing the same rare flows (seen in at most RARE_SUPPORTERS active submissions of a model)
 # this many times is not a coincidence.
@@ -107,16 +108,6 @@ def merge_signup_network(*, contributor_id: int, network: str) -> bool:
     return True
 
 
-def _supporters(device_model_id: int) -> dict[int, set[int]]:
-    """flow id -> contributors whose active submissions of the model contain it."""
-    out: dict[int, set[int]] = defaultdict(set)
-    rows = Submission.objects.filter(device_model_id=device_model_id, status=Submission.Status.ACTIVE)
-    for contributor_id, flow_ids in rows.values_list("contributor_id", "flow_ids").iterator(chunk_size=2000):
-        for flow_id in flow_ids:
-            out[flow_id].add(contributor_id)
-    return out
-
-
 def merges_detect(*, since: datetime | None = None) -> int:
     """The nightly pass over behaviour: mutual up-votes and co-backed rare flows. Returns the
     number of new merges (the groups are rebuilt when there is any)."""
@@ -127,7 +118,7 @@ def merges_detect(*, since: datetime | None = None) -> int:
     up_on: dict[int, set[int]] = defaultdict(set)  # voter -> contributors whose flows they up-voted
     pair_rare: dict[tuple[int, int], int] = defaultdict(int)
     for device_model_id in models.values_list("device_model_id", flat=True).distinct():
-        supporters = _supporters(device_model_id)
+        supporters = supporters_by_flow(device_model_id)
         votes = Vote.objects.filter(device_model_id=device_model_id, value=1, voided_at__isnull=True)
         for voter, flow_id in votes.values_list("voter_id", "flow_id"):
             up_on[voter] |= supporters.get(flow_id, set()) - {voter}

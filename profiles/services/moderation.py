@@ -18,6 +18,7 @@ from profiles.models import (
     Submission,
     SubmissionReport,
 )
+from profiles.selectors.supporters import flow_supporters
 from profiles.services.recompute import device_model_mark_dirty
 from profiles.trust.params import DEFAULT_TRUST_PARAMS
 
@@ -36,12 +37,6 @@ def _problems(kind: str, *, device_model: Any, flow_key: str, contributor: Any, 
     elif kind in ModerationDecision.SUBMISSION_KINDS and submission is None:
         out.append(problem("required", "/submission", f"a {kind} decision names a submission"))
     return out
-
-
-def supporters_of(device_model: DeviceModel, flow: Flow) -> list[tuple[int, int]]:
-    """(contributor id, submission id) of every active submission of the model with the flow."""
-    rows = Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE)
-    return [(c, s) for s, c, ids in rows.values_list("id", "contributor_id", "flow_ids") if flow.pk in ids]
 
 
 @transaction.atomic
@@ -94,7 +89,7 @@ def _apply(decision: ModerationDecision) -> None:
         if kind == Kind.REJECT_MALICIOUS:
             from profiles.services.reputation import ledger_add
 
-            for contributor_id, _ in supporters_of(decision.device_model, decision.flow):
+            for contributor_id in sorted(flow_supporters(decision.device_model_id, decision.flow_id)):
                 ledger_add(
                     contributor_id=contributor_id,
                     kind=ReputationEvent.Kind.MALICIOUS,

@@ -20,6 +20,7 @@ from profiles.models import (
     Submission,
     Vote,
 )
+from profiles.selectors.supporters import flow_supporters, supporters_by_flow
 from profiles.services.groups import _merge, groups_rebuild
 from profiles.services.recompute import device_model_mark_dirty
 
@@ -42,11 +43,6 @@ def _flow_of_model(device_model: DeviceModel, key: str) -> Flow:
     raise _invalid("unknown_flow", "/flow", "This flow is not part of this model's consensus.")
 
 
-def _supporters_of(device_model: DeviceModel, flow: Flow) -> set[int]:
-    rows = Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE)
-    return {c for c, ids in rows.values_list("contributor_id", "flow_ids") if flow.pk in ids}
-
-
 @transaction.atomic
 def vote_cast(
     *, voter: Contributor, device_model: DeviceModel, flow_key: str, value: int, firmware: str = "", reason: str = ""
@@ -63,7 +59,7 @@ def vote_cast(
     if firmware and not FirmwareVersion.objects.filter(device_model=device_model, version=firmware).exists():
         raise _invalid("unknown_firmware", "/firmware", f"{firmware!r} is not a known firmware of this model.")
     flow = _flow_of_model(device_model, flow_key)
-    supporters = _supporters_of(device_model, flow)
+    supporters = flow_supporters(device_model.pk, flow.pk)
     if voter.pk in supporters:
         raise DomainError("own_flow", "Nobody votes on a flow they reported themselves.", status=403)
     vote, created = Vote.objects.update_or_create(
@@ -99,14 +95,9 @@ def _detect_serial_votes(voter: Contributor, device_model: DeviceModel, supporte
     )
     if len(recent) < SERIAL_MIN_VOTES:
         return
-    backers: dict[tuple[int, int], set[int]] = {}
-    for model_id in {m for _, m, _ in recent}:
-        rows = Submission.objects.filter(device_model_id=model_id, status=Submission.Status.ACTIVE)
-        for contributor_id, flow_ids in rows.values_list("contributor_id", "flow_ids"):
-            for flow_id in flow_ids:
-                backers.setdefault((model_id, flow_id), set()).add(contributor_id)
+    backers = {model_id: supporters_by_flow(model_id) for model_id in {m for _, m, _ in recent}}
     for target in supporters:
-        on_target = [vid for vid, m, f in recent if target in backers.get((m, f), set())]
+        on_target = [vid for vid, m, f in recent if target in backers[m].get(f, ())]
         if len(on_target) >= SERIAL_MIN_VOTES and 2 * len(on_target) >= len(recent):
             Vote.objects.filter(pk__in=on_target).update(
                 voided_at=timezone.now(),
