@@ -284,7 +284,6 @@ def in_process_breakdown(work: list[tuple[str, bytes]], port: int, profile_top: 
     timer.wrap(TokenAuthentication, "authenticate", "auth (knox token)")
     timer.wrap(SubmissionThrottle, "allow_request", "throttle (daily limit, cache)")
     timer.wrap(RawJSONParser, "parse", "read + json.loads body")
-    timer.wrap(api, "submission_existing", "dedup lookup")
     timer.wrap(SubmissionInSerializer, "is_valid", "envelope serializer")
     timer.wrap(api, "submission_content_read", "content read (MUD parse + normalise)")
     timer.wrap(services.mud, "parse", "  of which mud.parse")

@@ -18,7 +18,7 @@ from profiles.api.throttles import SubmissionThrottle
 from profiles.errors import DomainError
 from profiles.models import Submission
 from profiles.services.accounts import contributor_for
-from profiles.services.submissions import submission_content_read, submission_create, submission_existing
+from profiles.services.submissions import submission_content_read, submission_create
 
 
 class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -41,9 +41,6 @@ class SubmissionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         payload = request.data
         raw = getattr(request, "raw_body", b"")
         contributor = contributor_for(request.user)
-        existing = submission_existing(contributor=contributor, raw=raw)
-        if existing is not None:
-            return Response(self.get_serializer(existing).data, status=status.HTTP_200_OK)
         envelope = SubmissionInSerializer(data=payload)
         problems = [] if envelope.is_valid() else flatten_detail(envelope.errors)
         content, content_problems = submission_content_read(payload) if isinstance(payload, dict) else (None, [])

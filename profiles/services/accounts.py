@@ -36,5 +36,8 @@ def user_register(*, username: str, email: str, password: str, signup_network: s
 
 def contributor_for(user: AbstractBaseUser) -> Contributor:
     """The user's Contributor row, created on first use for accounts made outside the API."""
-    contributor, _ = Contributor.objects.get_or_create(user=user)
-    return contributor
+    try:
+        return user.contributor  # type: ignore[attr-defined]  # cached once the throttle read it
+    except Contributor.DoesNotExist:
+        contributor, _ = Contributor.objects.get_or_create(user=user)
+        return contributor

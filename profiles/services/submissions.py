@@ -95,10 +95,6 @@ def _observation(observation: dict[str, Any] | None, now: datetime) -> tuple[dat
     return start, end, problems
 
 
-def submission_existing(*, contributor: Contributor, raw: bytes) -> Submission | None:
-    return Submission.objects.filter(contributor=contributor, sha256=hashlib.sha256(raw).hexdigest()).first()
-
-
 @transaction.atomic
 def submission_create(
     *,
