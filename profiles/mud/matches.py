@@ -164,15 +164,7 @@ class AceReader(LeafReader):
                     else:
                         return None
 
-        if abstraction is not None:
-            kind, peer = abstraction
-            narrow = network
-        elif dnsname is not None:
-            kind, peer, narrow = "dnsname", dnsname, None
-        elif network is not None:
-            kind, peer, narrow = "network", network, None
-        else:
-            kind, peer, narrow = "any", "", None
+        kind, peer, narrow = peer_of(abstraction, dnsname, network, None)
         try:
             return build_flow(
                 self.direction, fam, kind, peer, narrow, protocol, src_port, dst_port, initiated, icmp_type, icmp_code,
@@ -336,17 +328,7 @@ class AceReader(LeafReader):
 
         if len(col.errors) != errors_before or self.skipped:
             return None
-        if abstraction is not None:
-            kind, peer = abstraction
-            narrow = network
-        elif dnsname is not None:
-            kind, peer, narrow = "dnsname", dnsname, None
-        elif network is not None:
-            kind, peer, narrow = "network", network, None
-        elif mac is not None:
-            kind, peer, narrow = "mac", mac, None
-        else:
-            kind, peer, narrow = "any", "", None
+        kind, peer, narrow = peer_of(abstraction, dnsname, network, mac)
         try:
             # Positional, in the order Flow declares its fields.
             return build_flow(
@@ -399,3 +381,19 @@ class AceReader(LeafReader):
             )
             return None
         return "eth"
+
+
+def peer_of(
+    abstraction: tuple[str, str] | None, dnsname: str | None, network: str | None, mac: str | None
+) -> tuple[str, str, str | None]:
+    """(peer kind, peer, narrowing network) of an ACE: a MUD abstraction names the peer and a
+    prefix beside it only narrows it; otherwise the DNS name, the prefix or the MAC is the peer."""
+    if abstraction is not None:
+        return abstraction[0], abstraction[1], network
+    if dnsname is not None:
+        return "dnsname", dnsname, None
+    if network is not None:
+        return "network", network, None
+    if mac is not None:
+        return "mac", mac, None
+    return "any", "", None
