@@ -168,6 +168,7 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "profiles.tasks.worker_heartbeat", "schedule": timedelta(minutes=1)},
     "sweep-dirty-models": {"task": "profiles.tasks.sweep_dirty_models", "schedule": timedelta(minutes=1)},
     "nightly-trust": {"task": "profiles.tasks.nightly_trust", "schedule": crontab(hour=3, minute=17)},
+    "expired-tokens": {"task": "profiles.tasks.expired_tokens_delete", "schedule": crontab(hour=4, minute=41)},
 }
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
@@ -208,7 +209,7 @@ REST_KNOX = {
 }
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["profiles.api.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["profiles.api.parsers.RawJSONParser"],

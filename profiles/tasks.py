@@ -63,6 +63,14 @@ def nightly_trust() -> dict[str, int]:
     return counts
 
 
+@shared_task(name="profiles.tasks.expired_tokens_delete")
+def expired_tokens_delete() -> int:
+    """Delete every expired API token (authentication refuses them already)."""
+    from profiles.api.authentication import expired_tokens_delete as delete
+
+    return delete()
+
+
 @shared_task(name="profiles.tasks.credit_flow_transitions")
 def credit_flow_transitions(model_id: int, credits: list[list[object]], at: str) -> int:
     """Credit the supporters of flows that became ALLOWED or REJECTED (idempotent per cause)."""

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypeVar
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from profiles.errors import DomainError, problem
@@ -14,9 +16,10 @@ from profiles.models import (
     DeviceModelAlias,
     FirmwareVersion,
     Manufacturer,
-    ManufacturerAlias,
     name_slug,
 )
+
+_Named = TypeVar("_Named", Manufacturer, DeviceModel)
 
 
 def _slug_or_error(name: str, path: str) -> str:
@@ -30,31 +33,45 @@ def _slug_or_error(name: str, path: str) -> str:
     return slug
 
 
-@transaction.atomic
+def _prefer_alias(rows: list[_Named], slug: str) -> _Named | None:
+    """Of the rows a slug found directly or through an alias, the one the alias names: an
+    alias records a merge, so it wins over a leftover row of the same slug. An alias always
+    differs from its target's own slug, which tells the two apart without another query."""
+    for row in rows:
+        if row.slug != slug:
+            return row
+    return rows[0] if rows else None
+
+
 def manufacturer_resolve(*, name: str, path: str = "/device/manufacturer") -> Manufacturer:
     """The manufacturer this name (or one of its aliases) means; a new one if none does."""
     slug = _slug_or_error(name, path)
-    alias = ManufacturerAlias.objects.select_related("manufacturer").filter(slug=slug).first()
-    if alias is not None:
-        return alias.manufacturer
-    manufacturer, _ = Manufacturer.objects.get_or_create(slug=slug, defaults={"name": name.strip()})
+    found = _prefer_alias(list(Manufacturer.objects.filter(Q(slug=slug) | Q(aliases__slug=slug))[:2]), slug)
+    if found is not None:
+        return found
+    with transaction.atomic():
+        manufacturer, _ = Manufacturer.objects.get_or_create(slug=slug, defaults={"name": name.strip()})
     return manufacturer
 
 
-@transaction.atomic
 def device_model_resolve(*, manufacturer: Manufacturer, name: str, path: str = "/device/model") -> DeviceModel:
+    """The manufacturer's model this name (or one of its aliases) means; a new one if none does."""
     slug = _slug_or_error(name, path)
-    alias = DeviceModelAlias.objects.select_related("device_model").filter(manufacturer=manufacturer, slug=slug).first()
-    if alias is not None:
-        return alias.device_model
-    model, created = DeviceModel.objects.get_or_create(
-        manufacturer=manufacturer, slug=slug, defaults={"name": name.strip()}
+    rows = DeviceModel.objects.filter(manufacturer=manufacturer).filter(
+        Q(slug=slug) | Q(aliases__manufacturer=manufacturer, aliases__slug=slug)
     )
-    if created:
-        FirmwareVersion.objects.get_or_create(
-            device_model=model, version=UNKNOWN_FIRMWARE, defaults={"first_seen": model.created_at}
-        )
-    return model
+    found = _prefer_alias(list(rows[:2]), slug)
+    if found is None:
+        with transaction.atomic():
+            found, created = DeviceModel.objects.get_or_create(
+                manufacturer=manufacturer, slug=slug, defaults={"name": name.strip()}
+            )
+            if created:
+                FirmwareVersion.objects.get_or_create(
+                    device_model=found, version=UNKNOWN_FIRMWARE, defaults={"first_seen": found.created_at}
+                )
+    found.manufacturer = manufacturer  # the caller's row: reading it again would cost a query
+    return found
 
 
 def firmware_resolve(

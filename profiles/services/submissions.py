@@ -110,7 +110,7 @@ def submission_create(
     bytes again gets the stored one back. Everything happens in one transaction: the model
     is marked dirty with it, and the recompute is queued only once it commits."""
     digest = hashlib.sha256(raw).hexdigest()
-    existing = Submission.objects.filter(contributor=contributor, sha256=digest).first()
+    existing = Submission.objects.filter(contributor=contributor, sha256=digest).defer("raw").first()
     if existing is not None:
         return existing, False
     now = timezone.now()
@@ -161,7 +161,10 @@ def submission_create(
     ).exclude(pk=submission.pk).update(status=Submission.Status.SUPERSEDED, superseded_by=submission)
     if submission.collector_hash:
         merge_collector(contributor_id=contributor.pk, collector_hash=submission.collector_hash)
-    burst_freeze_check(device_model=device_model, flow_ids=flow_ids, now=now)
+    if contributor.created_at >= now - YOUNG_ACCOUNT:
+        # Only a young account's submission can add to a burst; an established one's support
+        # does not count towards it, so the count it would find is the one already checked.
+        burst_freeze_check(device_model=device_model, flow_ids=flow_ids, now=now)
     device_model_mark_dirty(device_model_id=device_model.pk)
     return submission, True
 

@@ -74,3 +74,30 @@ def test_logout_without_a_token_is_not_authenticated(api):
     response = api.post("/api/v1/auth/logout/")
     assert response.status_code == 401
     assert response.json()["code"] == "not_authenticated"
+
+
+def test_an_expired_token_is_refused_and_deleted_and_the_daily_task_deletes_the_rest(api):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from knox.models import AuthToken
+
+    from profiles.tasks import expired_tokens_delete
+
+    api.post("/api/v1/auth/register/", GOOD, format="json")
+    tokens = [
+        api.post("/api/v1/auth/token/", {"username": "alice", "password": GOOD["password"]}, format="json").json()
+        for _ in range(3)
+    ]
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(minutes=1))
+    api.credentials(HTTP_AUTHORIZATION=f"Token {tokens[0]['token']}")
+    refused = api.post("/api/v1/auth/logout/")
+    assert refused.status_code == 401
+    assert refused.json()["code"] == "authentication_failed"
+    assert AuthToken.objects.count() == 2  # the one presented is gone; the others wait for the task
+    api.credentials()
+    fresh = api.post("/api/v1/auth/token/", {"username": "alice", "password": GOOD["password"]}, format="json")
+    assert expired_tokens_delete.apply().get() == 2
+    assert AuthToken.objects.count() == 1
+    api.credentials(HTTP_AUTHORIZATION=f"Token {fresh.json()['token']}")
+    assert api.post("/api/v1/auth/logout/").status_code == 204

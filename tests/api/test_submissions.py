@@ -206,3 +206,23 @@ def test_the_list_filters_and_rejects_unknown_values(auth_api, submit, api):
         response = api.get(f"/api/v1/submissions/?{bad}")
         assert response.status_code == 400, bad
         assert response.json()["code"] == "invalid_input"
+
+
+def test_a_routine_submission_runs_a_fixed_handful_of_queries(auth_api, submit, django_assert_max_num_queries):
+    """An established contributor re-submitting a known model with one new flow: token,
+    contributor, duplicate check, manufacturer, model, firmware, flows (look up, insert the
+    new one, read its id, its peer domain), insert, supersede, dirty mark, and three
+    savepoint statements. No sweep of the user's other tokens, no burst check for an old
+    account, no re-read for the response."""
+    client = auth_api(trust_level=2)
+    flows = [flow(f"h{i}.acme.example") for i in range(20)]
+    assert submit(client, payload(*flows, firmware="2.0")).status_code == 201
+    with django_assert_max_num_queries(17) as captured:
+        # Posted without `submit`: the recompute its commit queues is not part of the request.
+        body = payload(*flows[1:], flow("h0.acme.example", 8443), firmware="2.0")
+        response = client.post("/api/v1/submissions/", body, format="json")
+    assert response.status_code == 201, response.content
+    assert response.json()["manufacturer"] == "acme"
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert not any('WHERE "knox_authtoken"."user_id" =' in q for q in sql)  # knox's sweep of other tokens
+    assert not any('FROM "profiles_submission" INNER JOIN "profiles_contributor"' in q for q in sql)  # burst check
