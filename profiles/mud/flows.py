@@ -99,6 +99,24 @@ class Flow:
     icmp_code: int | None = None
     ethertype: int | None = None
     extra: tuple[tuple[str, str], ...] = field(default=())
+    # The hash, computed on first use and kept: sets and dicts of flows are everywhere (one
+    # frozenset per observation when a model is recomputed), and the generated hash of
+    # thirteen fields cost as much as the rest of reading a model's inputs. Not compared,
+    # not printed, and not pickled (string hashes differ between processes).
+    _hash: int | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __hash__(self) -> int:
+        cached = self._hash
+        if cached is None:
+            cached = hash(
+                (self.direction, self.family, self.peer_kind, self.peer, self.network, self.protocol, self.src_port,
+                 self.dst_port, self.initiated, self.icmp_type, self.icmp_code, self.ethertype, self.extra)
+            )  # fmt: skip
+            _set_hash(self, cached)
+        return cached
+
+    def __reduce__(self) -> tuple[type[Flow], tuple[Any, ...]]:
+        return Flow, tuple(getattr(self, name) for name in FLOW_FIELDS)
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -170,10 +188,14 @@ _BUILD_ORDER = (
     "icmp_code",
     "ethertype",
     "extra",
+    "_hash",
 )
-(_direction, _family, _kind, _peer, _network, _protocol, _sport, _dport, _init, _itype, _icode, _etype, _extra) = (
-    _slot_setters()
-)
+(
+    _direction, _family, _kind, _peer, _network, _protocol, _sport, _dport, _init, _itype, _icode, _etype, _extra,
+    _set_hash,
+) = _slot_setters()  # fmt: skip
+# The fields that make a flow (its value), in order: every field but the cached hash.
+FLOW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Flow) if f.compare)
 _new = object.__new__
 _check = Flow.__post_init__
 
@@ -213,5 +235,6 @@ def build_flow(
     _icode(flow, icmp_code)
     _etype(flow, ethertype)
     _extra(flow, extra)
+    _set_hash(flow, None)
     _check(flow)
     return flow

@@ -11,7 +11,7 @@ from django.utils import timezone
 from profiles.consensus.risk import registrable_domain
 from profiles.models import Flow as FlowRow
 from profiles.models import PeerDomain
-from profiles.mud.flows import Flow, PortMatch
+from profiles.mud.flows import FLOW_FIELDS, Flow, PortMatch
 
 _PORTS = ("src_port", "dst_port")
 
@@ -22,7 +22,11 @@ _BY_KEY: dict[str, Flow] = {}
 
 def flow_spec(flow: Flow) -> dict[str, Any]:
     """The JSON form of a Flow stored beside its key; only the fields that are set."""
-    spec = {k: v for k, v in asdict(flow).items() if v not in (None, (), "")}
+    spec = {
+        name: asdict(v) if isinstance(v, PortMatch) else v
+        for name in FLOW_FIELDS
+        if (v := getattr(flow, name)) not in (None, (), "")
+    }
     if flow.extra:
         spec["extra"] = [list(pair) for pair in flow.extra]
     return spec

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 from dataclasses import astuple, fields
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,7 +13,7 @@ from hypothesis import given
 
 from profiles.mud import DEFAULT_LIMITS, Flow, MudValidationError, parse
 from profiles.mud.collector import Collector
-from profiles.mud.flows import build_flow
+from profiles.mud.flows import PortMatch, build_flow
 from profiles.mud.matches import AceReader
 from tests.support import require_shared
 
@@ -31,7 +32,7 @@ def test_build_flow_is_flow(flow: Flow) -> None:
 
 def test_build_flow_checks_what_flow_checks() -> None:
     args = ["from-device", "ipv4", "any", "", None, None, None, None, None, None, None, None, ()]
-    assert len(fields(Flow)) == len(args)
+    assert len([f for f in fields(Flow) if f.init]) == len(args)
     for position, bad in ((0, "sideways"), (1, "ipx"), (2, "anything"), (3, "x"), (8, "both")):
         wrong = list(args)
         wrong[position] = bad
@@ -137,3 +138,38 @@ def test_quick_reader_reads_the_common_shapes() -> None:
     d = doc()
     assert _agree("ipv4-acl-type", first_ace(d)["matches"])
     assert _agree("ipv4-acl-type", d["ietf-access-control-list:acls"]["acl"][1]["aces"]["ace"][0]["matches"])
+
+
+@given(flows())
+def test_a_flow_keeps_its_hash_but_never_carries_it_elsewhere(flow: Flow) -> None:
+    import pickle
+
+    assert flow._hash is None or flow._hash == hash(flow)
+    first = hash(flow)
+    assert flow._hash == first == hash(flow)
+    again = pickle.loads(pickle.dumps(flow))
+    assert again == flow and again._hash is None and hash(again) == first
+    assert copy.copy(flow) == flow and copy.deepcopy(flow) == flow
+    assert "_hash" not in repr(flow)
+
+
+def test_a_pickled_flow_hashes_afresh_in_another_process() -> None:
+    """String hashes are salted per process: a hash carried over in a pickle would make an
+    equal flow miss in the other process's sets."""
+    import pickle
+    import subprocess
+    import sys
+
+    flow = Flow("from-device", "ipv4", "dnsname", "api.example.com", protocol=6, dst_port=PortMatch.eq(443))
+    hash(flow)
+    script = (
+        "import pickle, sys; from profiles.mud.flows import Flow, PortMatch; "
+        "f = pickle.loads(sys.stdin.buffer.read()); "
+        "g = Flow('from-device', 'ipv4', 'dnsname', 'api.example.com', protocol=6, dst_port=PortMatch.eq(443)); "
+        "print(f in {g}, hash(f) == hash(g))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], input=pickle.dumps(flow), capture_output=True, check=True,
+        env={"PYTHONHASHSEED": "random", "PATH": ""}, cwd=str(Path(__file__).resolve().parents[2]),
+    )  # fmt: skip
+    assert out.stdout.split() == [b"True", b"True"]
