@@ -1,10 +1,11 @@
 """The consensus engine: pure (no Django, no database, no clock, no randomness).
 
 `compute(ConsensusInput) -> ConsensusResult` implements steps 1-8 of
-docs/CONSENSUS.md; `reproduce(provenance_row(decision))` re-derives one flow's decision.
+docs/CONSENSUS.md (`compute_scopes` for every firmware scope of one model at once);
+`reproduce(provenance_row(decision))` re-derives one flow's decision.
 """
 
-from .engine import compute, covering_profile, input_digest
+from .engine import compute, compute_scopes, covering_profile, input_digest
 from .inputs import (
     LATEST,
     UNKNOWN_FIRMWARE,
@@ -53,6 +54,7 @@ __all__ = [
     "candidate_weight",
     "classify",
     "compute",
+    "compute_scopes",
     "covering_profile",
     "input_digest",
     "params_for_version",

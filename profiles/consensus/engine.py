@@ -6,6 +6,8 @@ exact duplicates, give an equal result (and equal `provenance.result_bytes`).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 import numpy as np
@@ -53,7 +55,51 @@ def _since(met: bool, previous: datetime | None, as_of: datetime) -> datetime | 
 
 
 def compute(inp: ConsensusInput) -> ConsensusResult:
-    prepared = prepare(inp)
+    return _compute(prepare(inp))
+
+
+# What the firmware scopes of one model share: everything `prepare` reads but the scope.
+_SHARED = ("model_id", "as_of", "context", "params", "contributors", "observations", "votes", "moderator_decisions",
+           "manufacturer_profiles", "manufacturer_statements")  # fmt: skip
+
+
+def compute_scopes(inputs: Sequence[ConsensusInput]) -> list[ConsensusResult]:
+    """`[compute(inp) for inp in inputs]` for the scopes of one model, computed faster.
+
+    The inputs must differ only in `firmware` and `condition_since` (ValueError otherwise).
+    They are prepared once. A scope that resolves to the same firmware as an earlier one,
+    with the same hold clocks, has the same decisions (`latest` is usually the newest
+    firmware's scope): those are computed once and only the scope and the input digest,
+    which names the scope, are its own. The results equal `compute`'s exactly.
+    """
+    if not inputs:
+        return []
+    first = inputs[0]
+    for inp in inputs[1:]:
+        for name in _SHARED:
+            if getattr(inp, name) is not getattr(first, name) and getattr(inp, name) != getattr(first, name):
+                raise ValueError(f"compute_scopes: the scopes of one model share {name}")
+    shared = prepare(first)
+    results: list[ConsensusResult] = []
+    for inp in inputs:
+        prepared = shared if inp is first else replace(shared, inp=inp)
+        twin = next(
+            (
+                done
+                for done, earlier in zip(results, inputs, strict=False)
+                if earlier.resolved_firmware == inp.resolved_firmware and earlier.condition_since == inp.condition_since
+            ),
+            None,
+        )
+        if twin is None:
+            results.append(_compute(prepared))
+        else:
+            results.append(replace(twin, firmware=inp.firmware, input_digest=digest(prepared)))
+    return results
+
+
+def _compute(prepared: Prepared) -> ConsensusResult:
+    inp = prepared.inp
     params: ConsensusParams = inp.params
     target = inp.resolved_firmware
     n_flows = len(prepared.keys)
