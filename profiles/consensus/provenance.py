@@ -9,6 +9,7 @@ as the engine, and says whether the stored state, rule and bounds agree.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -57,6 +58,21 @@ def provenance_row(row: FlowDecision) -> dict[str, Any]:
         "statement_ids": list(row.statement_ids),
         "profile_id": row.profile_id,
     }
+
+
+def evidence_digest(row: FlowDecision) -> str:
+    """A digest of everything in `provenance_row(row)` but `as_of`: equal digests, equal
+    stored rows. A store compares digests to rewrite only the decisions whose evidence
+    changed; this builds no provenance dict and no JSON, so comparing is cheap. The text
+    hashed is the repr of strings, integers, floats (shortest round-trip form), booleans
+    and None, which is the same in every process."""
+    since = None if row.condition_since is None else canonical_time(row.condition_since)
+    text = repr(
+        (ROW_FORMAT, row.key, row.state, row.rule, row.risk_class, row.risk_reason, row.evidence, row.lb, row.wilson,
+         row.conditions_met, since, row.params_version, row.submission_ids, row.vote_ids, row.decision_ids,
+         row.statement_ids, row.profile_id)
+    )  # fmt: skip
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,8 +71,8 @@ class ConsensusFlow(models.Model):
     # The engine's full provenance record: the milli-unit sums, the supporting submission
     # and vote ids, the rule's inputs. `profiles.consensus` re-derives the state from it.
     provenance = models.JSONField()
-    # sha256 of the provenance without its `as_of`: a recompute rewrites only the rows whose
-    # evidence changed, so an unchanged model costs a read of digests, not 200 row writes.
+    # `profiles.consensus.provenance.evidence_digest` of the decision: a recompute rewrites
+    # only the rows whose evidence changed, so an unchanged model costs a read of digests.
     evidence_digest = models.CharField(max_length=64, default="")
 
     class Meta:

@@ -9,14 +9,13 @@ but never loses it.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -24,8 +23,8 @@ from django.utils import timezone
 from profiles import mud
 from profiles.consensus import engine
 from profiles.consensus.inputs import ConsensusInput
-from profiles.consensus.provenance import provenance_row
-from profiles.consensus.result import ConsensusResult
+from profiles.consensus.provenance import evidence_digest, provenance_row
+from profiles.consensus.result import ConsensusResult, FlowDecision
 from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
 from profiles.selectors.mud_files import ServedFile, served_file_forget, served_file_key
@@ -104,34 +103,41 @@ def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
     return mud.emit(meta, result.allowed_flows)
 
 
-def _evidence_digest(provenance: dict[str, object]) -> str:
-    stable = {k: v for k, v in provenance.items() if k != "as_of"}
-    return hashlib.sha256(json.dumps(stable, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+def _decision_row(profile: ConsensusProfile, row: FlowDecision, flow_id: int, digest: str) -> ConsensusFlow:
+    return ConsensusFlow(
+        profile=profile,
+        flow_id=flow_id,
+        state=row.state.lower(),
+        risk_class=row.risk_class,
+        rule=row.rule,
+        support=row.support,
+        opposition=row.opposition,
+        groups=row.groups,
+        exposure=row.exposure,
+        lower_bound=row.lb,
+        wilson=row.wilson,
+        condition_since=row.condition_since,
+        provenance=provenance_row(row),
+        evidence_digest=digest,
+    )
 
 
-def _decision_rows(profile: ConsensusProfile, result: ConsensusResult, flow_ids: dict[str, int]) -> list[ConsensusFlow]:
-    rows = []
-    for row in result.decisions:
-        provenance = provenance_row(row)
-        rows.append(
-            ConsensusFlow(
-                profile=profile,
-                flow_id=flow_ids[row.key],
-                state=row.state.lower(),
-                risk_class=row.risk_class,
-                rule=row.rule,
-                support=row.support,
-                opposition=row.opposition,
-                groups=row.groups,
-                exposure=row.exposure,
-                lower_bound=row.lb,
-                wilson=row.wilson,
-                condition_since=row.condition_since,
-                provenance=provenance,
-                evidence_digest=_evidence_digest(provenance),
-            )
-        )
-    return rows
+def _decision_rows_insert(rows: list[ConsensusFlow]) -> None:
+    """Insert decision rows: with COPY on PostgreSQL, bulk_create elsewhere.
+
+    A recompute at a new time rewrites nearly every decision (support decays with the age of
+    each observation), hundreds of rows with kilobytes of provenance JSON each. As one INSERT
+    that meant thousands of placeholders for psycopg to parse and quote in Python; COPY
+    streams the same values through psycopg's C adapters (bench/recompute.py)."""
+    if connection.vendor != "postgresql" or len(rows) < 2:
+        ConsensusFlow.objects.bulk_create(rows)
+        return
+    fields = [f for f in ConsensusFlow._meta.concrete_fields if not f.primary_key]
+    table = connection.ops.quote_name(ConsensusFlow._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
 
 
 def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
@@ -146,13 +152,15 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     served_before = {k for k, state in inputs.previous_states.get(scope, {}).items() if state == "allowed"}
     if current is not None and served_before == {f.key for f in result.allowed_flows}:
         # Same served flows: refresh in place only the decisions whose evidence changed.
-        fresh = _decision_rows(current, result, inputs.flow_ids)
         stored = dict(ConsensusFlow.objects.filter(profile=current).values_list("flow_id", "evidence_digest"))
-        changed = [row for row in fresh if stored.get(row.flow_id) != row.evidence_digest]
-        gone = stored.keys() - {row.flow_id for row in fresh}
-        if changed or gone:
-            ConsensusFlow.objects.filter(profile=current, flow_id__in=[*gone, *(r.flow_id for r in changed)]).delete()
-            ConsensusFlow.objects.bulk_create(changed)
+        changed = []
+        for row in result.decisions:
+            flow_id, digest = inputs.flow_ids[row.key], evidence_digest(row)
+            if stored.pop(flow_id, None) != digest:
+                changed.append(_decision_row(current, row, flow_id, digest))
+        if changed or stored:  # what is left in `stored` is no longer decided at all
+            ConsensusFlow.objects.filter(profile=current, flow_id__in=[*stored, *(r.flow_id for r in changed)]).delete()
+            _decision_rows_insert(changed)
         ConsensusProfile.objects.filter(pk=current.pk).update(
             input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
         )
@@ -174,7 +182,9 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
         allowed_count=allowed,
         computed_at=computed_at,
     )
-    ConsensusFlow.objects.bulk_create(_decision_rows(profile, result, inputs.flow_ids))
+    _decision_rows_insert(
+        [_decision_row(profile, row, inputs.flow_ids[row.key], evidence_digest(row)) for row in result.decisions]
+    )
     Change.objects.create(device_model=inputs.device_model, scope=scope, profile=profile, etag=etag)
     served = ServedFile(etag=etag, body=body, max_age=profile.cache_validity_hours * 3600)
     key = served_file_key(inputs.device_model.manufacturer.slug, inputs.device_model.slug, scope)
@@ -258,8 +268,8 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     inputs = consensus_inputs_get(device_model=model)
     published: list[int] = []
     versions: dict[str, int] = {}
-    for scope in inputs.scopes:
-        result = engine.compute(
+    results = engine.compute_scopes(
+        [
             ConsensusInput(
                 model_id=str(model.pk),
                 firmware=scope,
@@ -271,7 +281,10 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
                 moderator_decisions=inputs.decisions,
                 condition_since=inputs.condition_since.get(scope, {}),
             )
-        )
+            for scope in inputs.scopes
+        ]
+    )
+    for scope, result in zip(inputs.scopes, results, strict=True):
         profile = _store(inputs, scope, result, computed_at)
         _reputation_events(inputs, scope, result, computed_at)
         if profile is not None:

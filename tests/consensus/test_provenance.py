@@ -95,3 +95,37 @@ def test_the_digest_does_not_depend_on_how_equal_values_are_spelled() -> None:
         observations=(seen("1", "a", POOL[:2], firmware="unknown", window=168),),
     )
     assert input_digest(other) == input_digest(base)
+
+
+@SETTINGS
+@given(crowds(), crowds(), st.integers(min_value=1, max_value=30))
+def test_the_evidence_digest_changes_exactly_with_the_stored_row(a: ConsensusInput, b: ConsensusInput, days) -> None:
+    """Equal digests for rows whose provenance (as_of aside) is equal, different ones otherwise:
+    the recompute store rewrites a decision row only when its digest changes."""
+    from datetime import timedelta
+
+    from profiles.consensus.provenance import evidence_digest
+
+    def stable(row):
+        return json.dumps({k: v for k, v in provenance_row(row).items() if k != "as_of"}, sort_keys=True)
+
+    later = replace(a, as_of=a.as_of + timedelta(days=days))
+    rows = [*compute(a).decisions, *compute(b).decisions, *compute(later).decisions]
+    by_digest: dict[str, str] = {}
+    for row in rows:
+        assert by_digest.setdefault(evidence_digest(row), stable(row)) == stable(row)
+    assert len(by_digest) == len({stable(row) for row in rows})
+
+
+def test_the_evidence_digest_ignores_only_as_of() -> None:
+    from datetime import timedelta
+
+    from profiles.consensus.provenance import evidence_digest
+
+    row = compute(consensus_input([member("a", 3)], [seen("1", "a", POOL[:1])])).decisions[0]
+    assert evidence_digest(replace(row, as_of=row.as_of + timedelta(days=1))) == evidence_digest(row)
+    for change in ({"lb": row.lb + 1e-12}, {"submission_ids": ("2",)}, {"rule": "x"}, {"condition_since": row.as_of}):
+        assert evidence_digest(replace(row, **change)) != evidence_digest(row), change
+    assert evidence_digest(replace(row, evidence=replace(row.evidence, a_milli=row.evidence.a_milli + 1))) != (
+        evidence_digest(row)
+    )

@@ -1,5 +1,6 @@
 """The recompute pipeline: deterministic bytes, versions only on change, dirty marks and the sweep."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -146,3 +147,80 @@ def test_supporters_of_a_newly_allowed_flow_gain_reputation_once(model):
     count = events.count()
     consensus_recompute(device_model_id=model.pk, as_of=timezone.now() + timedelta(days=9))
     assert ReputationEvent.objects.filter(kind="flow_confirmed").count() == count
+
+
+def test_an_unchanged_recompute_rewrites_no_decision_and_new_evidence_rewrites_only_its_rows(model, auth_api):
+    def rows():
+        return dict(ConsensusFlow.objects.filter(profile=current(model)).values_list("flow__key", "pk")), dict(
+            ConsensusFlow.objects.filter(profile=current(model)).values_list("flow__key", "support")
+        )
+
+    version = current(model).version
+    before_ids, before_support = rows()
+    consensus_recompute(device_model_id=model.pk, as_of=current(model).as_of + timedelta(minutes=5))
+    assert rows()[0] == before_ids  # not one row deleted and written again
+
+    # One more supporter of the NTP flow only: the served flows stay, that row's support grows.
+    # (Posted without `submit`, whose inline recompute would run at the clock's time, before
+    # the settled model's last run.)
+    response = auth_api(trust_level=3).post("/api/v1/submissions/", payload(CLOUD[1], firmware="1.0"), format="json")
+    assert response.status_code == 201
+    consensus_recompute(device_model_id=model.pk, as_of=current(model).as_of + timedelta(minutes=10))
+    assert current(model).version == version
+    after_ids, after_support = rows()
+    ntp = next(key for key in after_ids if "ntp.acme.example" in key)
+    api = next(key for key in after_ids if "api.acme.example" in key)
+    assert after_support[ntp] > before_support[ntp]
+    assert after_ids[ntp] != before_ids[ntp]
+    assert after_ids[api] == before_ids[api] and after_support[api] == before_support[api]
+    stored = ConsensusFlow.objects.get(pk=after_ids[ntp])
+    assert stored.provenance["A"] == round(stored.support * 1000)
+    assert len(stored.provenance["submission_ids"]) == 4
+
+
+def test_stored_decision_rows_hold_exactly_what_the_engine_decided(model, auth_api):
+    """The rows are written with COPY on PostgreSQL and bulk_create elsewhere: every column
+    and the provenance JSON read back equal to the engine's result, floats bit for bit."""
+    from datetime import datetime
+
+    from profiles.consensus import reproduce
+    from profiles.consensus.provenance import evidence_digest, provenance_row
+    from profiles.models import ConsensusFlow
+    from profiles.services import recompute
+
+    for index in range(3):  # more supporters with other windows: non-round floats
+        client = auth_api(trust_level=2)
+        body = payload(*CLOUD, flow(f"extra{index}.acme.example"), firmware="1.0")
+        body["observation"] = {"start": "2026-01-01T00:00:00+00:00", "end": f"2026-01-0{index + 2}T07:13:00+00:00"}
+        assert client.post("/api/v1/submissions/", body, format="json").status_code == 201
+    kept = {}
+    original = recompute.engine.compute_scopes
+
+    def keep(inputs):
+        results = original(inputs)
+        kept.update({r.firmware: r for r in results})
+        return results
+
+    recompute.engine.compute_scopes = keep
+    try:
+        consensus_recompute(device_model_id=model.pk, as_of=current(model).as_of + timedelta(hours=1, seconds=0.123457))
+    finally:
+        recompute.engine.compute_scopes = original
+    for scope, result in kept.items():
+        stored = {
+            r.flow.key: r for r in ConsensusFlow.objects.filter(profile=current(model, scope)).select_related("flow")
+        }
+        assert stored.keys() == {row.key for row in result.decisions}
+        for row in result.decisions:
+            got = stored[row.key]
+            assert got.provenance == json.loads(json.dumps(provenance_row(row)))
+            assert reproduce(got.provenance).matches
+            assert (got.state, got.rule, got.risk_class) == (row.state.lower(), row.rule, row.risk_class)
+            assert (got.support, got.opposition, got.exposure, got.groups) == (
+                row.support, row.opposition, row.exposure, row.groups
+            )  # fmt: skip
+            assert (got.lower_bound, got.wilson) == (row.lb, row.wilson)
+            assert got.condition_since == row.condition_since
+            assert got.evidence_digest == evidence_digest(row)
+    assert any(not float(r.lower_bound * 1000).is_integer() for r in ConsensusFlow.objects.all())
+    assert isinstance(ConsensusFlow.objects.exclude(condition_since=None).first().condition_since, datetime)
