@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F
+from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
 
 from profiles.consensus.inputs import ContributorSnapshot, ModelContext, ModeratorDecision, Observation, Vote
 from profiles.consensus.risk import registrable_domain
@@ -55,15 +55,19 @@ def _firmware_order(device_model: DeviceModel) -> list[str]:
 
 
 def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
+    active = Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE)
+    # The window comes as one duration: each timestamp the database sends is parsed in Python
+    # (Django's time-zone aware loader), a duration by psycopg's C code.
     rows = list(
-        Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE).values_list(
-            "id", "contributor_id", "firmware__version", "observed_start", "observed_end", "created_at", "flow_ids"
+        active.annotate(window=ExpressionWrapper(F("observed_end") - F("observed_start"), DurationField())).values_list(
+            "id", "contributor_id", "firmware__version", "window", "observed_end", "flow_ids"
         )
     )
-    flows = flows_by_id({flow_id for row in rows for flow_id in row[6]})
+    newest_input_at = active.aggregate(newest=Max("created_at"))["newest"]
+    flows = flows_by_id({flow_id for row in rows for flow_id in row[5]})
     observations = []
-    for sub_id, contributor_id, firmware, start, end, _created, flow_ids in rows:
-        window = (end - start).total_seconds() / 3600.0 if start is not None else DEFAULT_WINDOW_HOURS
+    for sub_id, contributor_id, firmware, duration, end, flow_ids in rows:
+        window = duration.total_seconds() / 3600.0 if duration is not None else DEFAULT_WINDOW_HOURS
         observations.append(
             Observation(
                 submission_id=str(sub_id),
@@ -86,7 +90,8 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         for pk, voter, flow_id, value, firmware in vote_rows
     )  # fmt: skip
     decisions = _moderator_decisions(device_model)
-    people = Contributor.objects.filter(pk__in={row[1] for row in rows} | {row[1] for row in vote_rows}).values_list(
+    voters = VoteRow.objects.filter(device_model=device_model, voided_at__isnull=True).values("voter_id")
+    people = Contributor.objects.filter(Q(pk__in=active.values("contributor_id")) | Q(pk__in=voters)).values_list(
         "id", "trust_level", "reputation_r", "reputation_s", "group_key", "suspended_at", "is_moderator"
     )
     contributors = tuple(
@@ -136,7 +141,7 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         previous_states=states,
         submission_contributors={str(row[0]): row[1] for row in rows},
         flow_ids={flow.key: pk for pk, flow in flows.items()},
-        newest_input_at=max((row[5] for row in rows), default=device_model.created_at),
+        newest_input_at=newest_input_at or device_model.created_at,
     )
 
 

@@ -66,10 +66,18 @@ def _domains_seen(flows: list[Flow]) -> None:
 
 
 def flows_by_id(ids: Iterable[int]) -> dict[int, Flow]:
+    """The flows with these row ids. Flows this process has built before are found by key;
+    only the others' JSON specs are read and decoded."""
+    wanted = set(ids)
     out: dict[int, Flow] = {}
-    for row_id, key, spec in FlowRow.objects.filter(id__in=set(ids)).values_list("id", "key", "spec"):
+    missing: dict[str, int] = {}
+    for row_id, key in FlowRow.objects.filter(id__in=wanted).values_list("id", "key"):
         flow = _BY_KEY.get(key)
         if flow is None:
-            flow = _BY_KEY[key] = flow_from_spec(spec)
-        out[row_id] = flow
+            missing[key] = row_id
+        else:
+            out[row_id] = flow
+    if missing:
+        for row_id, key, spec in FlowRow.objects.filter(id__in=missing.values()).values_list("id", "key", "spec"):
+            out[row_id] = _BY_KEY[key] = flow_from_spec(spec)
     return out
