@@ -275,16 +275,22 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     # The usual case: one contributor sent a new capture since the last run.
     after_one, after_one_published, after_one_rows = [], 0, []
+    after_one_split: dict[str, list[float]] = defaultdict(list)
     rng = random.Random(args.seed + 2)
-    for run in range(args.runs):
-        moment = as_of + timedelta(minutes=run + 1)
-        _one_more_submission(main, rng, moment)
-        start = time.perf_counter()
-        rows_before = _decision_row_ids(main)
-        outcome = consensus_recompute(device_model_id=main.pk, as_of=moment)
-        after_one.append(time.perf_counter() - start)
-        after_one_published += bool(outcome.published)
-        after_one_rows.append(len(_decision_row_ids(main) - rows_before))
+    with Phases() as phases:
+        for run in range(args.runs):
+            moment = as_of + timedelta(minutes=run + 1)
+            _one_more_submission(main, rng, moment)
+            rows_before = _decision_row_ids(main)
+            phases.reset()
+            start = time.perf_counter()
+            outcome = consensus_recompute(device_model_id=main.pk, as_of=moment)
+            after_one.append(time.perf_counter() - start)
+            for name in Phases.PHASES:
+                after_one_split[name].append(phases.seconds[name])
+            after_one_split["rest"].append(after_one[-1] - sum(phases.seconds[name] for name in Phases.PHASES))
+            after_one_published += bool(outcome.published)
+            after_one_rows.append(len(_decision_row_ids(main) - rows_before))
     common.log(f"after one new submission: {common.summary_ms(after_one)}, rows rewritten {after_one_rows}")
 
     # A run reads unchanged inputs when the run before it changed nothing: a run that credits
@@ -338,6 +344,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "recompute_ms_after_one_new_submission": common.summary_ms(after_one),
         "after_one_new_submission_runs_that_published": after_one_published,
         "after_one_new_submission_decision_rows_rewritten_median": statistics.median(after_one_rows),
+        "after_one_new_submission_split_median_ms": {
+            name: round(statistics.median(values) * 1000, 2) for name, values in after_one_split.items()
+        },
         "recompute_split_median_ms": {
             name: round(statistics.median([values[k] for k in unchanged] or values) * 1000, 2)
             for name, values in split.items()
@@ -455,14 +464,11 @@ def _write_diagnostic(model_id: int, as_of: Any, repeat: int) -> dict[str, Any]:
     result = compute(_engine_inputs(inputs, model_id, as_of)[0])
     profile = ConsensusProfile.objects.get(device_model_id=model_id, scope=result.firmware, is_current=True)
     rows = [_decision_row(profile, row, inputs.flow_ids[row.key], evidence_digest(row)) for row in result.decisions]
-    texts = [json.dumps(row.provenance) for row in rows]
+    texts = [json.dumps(row["provenance"]) for row in rows]
 
     def insert_ms(insert: Callable[[list[Any]], Any]) -> float:
         times = []
         for _ in range(repeat):
-            for row in rows:
-                row.pk = None
-                row._state.adding = True
             with transaction.atomic():
                 ConsensusFlow.objects.filter(profile=profile).delete()
                 start = time.perf_counter()
@@ -478,7 +484,9 @@ def _write_diagnostic(model_id: int, as_of: Any, repeat: int) -> dict[str, Any]:
         "rows": len(rows),
         "provenance_json_bytes": sum(map(len, texts)),
         "insert_copy_ms": insert_ms(_decision_rows_insert),
-        "insert_bulk_create_ms": insert_ms(ConsensusFlow.objects.bulk_create),
+        "insert_bulk_create_ms": insert_ms(
+            lambda rows: ConsensusFlow.objects.bulk_create([ConsensusFlow(**r) for r in rows])
+        ),
     }
 
 

@@ -9,6 +9,7 @@ but never loses it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -103,41 +104,52 @@ def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
     return mud.emit(meta, result.allowed_flows)
 
 
-def _decision_row(profile: ConsensusProfile, row: FlowDecision, flow_id: int, digest: str) -> ConsensusFlow:
-    return ConsensusFlow(
-        profile=profile,
-        flow_id=flow_id,
-        state=row.state.lower(),
-        risk_class=row.risk_class,
-        rule=row.rule,
-        support=row.support,
-        opposition=row.opposition,
-        groups=row.groups,
-        exposure=row.exposure,
-        lower_bound=row.lb,
-        wilson=row.wilson,
-        condition_since=row.condition_since,
-        provenance=provenance_row(row),
-        evidence_digest=digest,
-    )
+def _decision_row(profile: ConsensusProfile, row: FlowDecision, flow_id: int, digest: str) -> dict[str, object]:
+    """One ConsensusFlow row's values, by field attname."""
+    return {
+        "profile_id": profile.pk,
+        "flow_id": flow_id,
+        "state": row.state.lower(),
+        "risk_class": row.risk_class,
+        "rule": row.rule,
+        "support": row.support,
+        "opposition": row.opposition,
+        "groups": row.groups,
+        "exposure": row.exposure,
+        "lower_bound": row.lb,
+        "wilson": row.wilson,
+        "condition_since": row.condition_since,
+        "provenance": provenance_row(row),
+        "evidence_digest": digest,
+    }
 
 
-def _decision_rows_insert(rows: list[ConsensusFlow]) -> None:
+_DECISION_FIELDS = [f for f in ConsensusFlow._meta.concrete_fields if not f.primary_key]
+
+
+def _decision_rows_insert(rows: list[dict[str, object]]) -> None:
     """Insert decision rows: with COPY on PostgreSQL, bulk_create elsewhere.
 
     A recompute at a new time rewrites nearly every decision (support decays with the age of
-    each observation), hundreds of rows with kilobytes of provenance JSON each. As one INSERT
+    each observation): hundreds of rows with kilobytes of provenance JSON each. As one INSERT
     that meant thousands of placeholders for psycopg to parse and quote in Python; COPY
-    streams the same values through psycopg's C adapters (bench/recompute.py)."""
+    streams the values through psycopg's C adapters (bench/recompute.py compares the two).
+    The values are plain Python values (the JSON column goes as its text), so no model
+    instance is built for a row."""
     if connection.vendor != "postgresql" or len(rows) < 2:
-        ConsensusFlow.objects.bulk_create(rows)
+        ConsensusFlow.objects.bulk_create([ConsensusFlow(**row) for row in rows])
         return
-    fields = [f for f in ConsensusFlow._meta.concrete_fields if not f.primary_key]
+    if set(rows[0]) != {f.attname for f in _DECISION_FIELDS}:
+        raise RuntimeError("decision rows and the ConsensusFlow model disagree on the columns")
+    names = [f.attname for f in _DECISION_FIELDS]
+    as_text = names.index("provenance")
     table = connection.ops.quote_name(ConsensusFlow._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in _DECISION_FIELDS)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields])
+            values = [row[name] for name in names]
+            values[as_text] = json.dumps(row["provenance"])
+            copy.write_row(values)
 
 
 def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
@@ -159,7 +171,8 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
             if stored.pop(flow_id, None) != digest:
                 changed.append(_decision_row(current, row, flow_id, digest))
         if changed or stored:  # what is left in `stored` is no longer decided at all
-            ConsensusFlow.objects.filter(profile=current, flow_id__in=[*stored, *(r.flow_id for r in changed)]).delete()
+            gone = [*stored, *(row["flow_id"] for row in changed)]
+            ConsensusFlow.objects.filter(profile=current, flow_id__in=gone).delete()
             _decision_rows_insert(changed)
         ConsensusProfile.objects.filter(pk=current.pk).update(
             input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
