@@ -238,24 +238,24 @@ def reputation_credit_schedule(model_id: int, credits: list[tuple[int, bool, lis
 
 
 def flow_transitions_credit(*, model_id: int, credits: list[tuple[int, bool, list[int]]], at: datetime) -> int:
-    from profiles.services.reputation import ledger_add
+    """Credit the supporters of each flow that changed state: one batch for every supporter
+    of every flow (in the order a one-by-one crediting would take), so a publish that newly
+    allows flows seen by hundreds of contributors costs a handful of statements."""
+    from profiles.services.reputation import LedgerEntry, ledger_add_many
 
-    made = 0
-    for flow_id, allowed, supporters in credits:
-        for contributor_id in supporters:
-            made += (
-                ledger_add(
-                    contributor_id=contributor_id,
-                    kind=ReputationEvent.Kind.FLOW_CONFIRMED if allowed else ReputationEvent.Kind.FLOW_REJECTED,
-                    cause=f"flow:{model_id}:{flow_id}",
-                    delta_r=1.0 if allowed else 0.0,
-                    delta_s=0.0 if allowed else 2.0,
-                    device_model_id=model_id,
-                    at=at,
-                )
-                is not None
-            )
-    return made
+    entries = [
+        LedgerEntry(
+            contributor_id=contributor_id,
+            kind=ReputationEvent.Kind.FLOW_CONFIRMED if allowed else ReputationEvent.Kind.FLOW_REJECTED,
+            cause=f"flow:{model_id}:{flow_id}",
+            delta_r=1.0 if allowed else 0.0,
+            delta_s=0.0 if allowed else 2.0,
+            device_model_id=model_id,
+        )
+        for flow_id, allowed, supporters in credits
+        for contributor_id in supporters
+    ]
+    return sum(event is not None for event in ledger_add_many(entries, at=at))
 
 
 def _cache_set(key: str, served: ServedFile) -> None:

@@ -474,3 +474,76 @@ def test_the_nightly_job_reports_what_it_did(monkeypatch):
         "suspended": 0,
     }
     assert all(c.reputation_as_of == T0 for c in Contributor.objects.all())
+
+
+# --- many events at once ---------------------------------------------------------------------
+
+
+def test_ledger_add_many_equals_adding_one_by_one():
+    """A random mix of kinds, repeated causes, two models and contributors already near their
+    caps: the batch stores the same capped events and moves every score exactly as one call
+    per entry does."""
+    from profiles.services.reputation import LedgerEntry, ledger_add_many
+
+    rng = random.Random(11)
+    models = [device_model().pk, device_model().pk]
+    kinds = [
+        (Kind.FLOW_CONFIRMED, 1.0, 0.0, False),
+        (Kind.FLOW_CONFIRMED, 1.0, 0.0, False),
+        (Kind.SUBMISSION_ACCEPTED, 0.25, 0.0, False),
+        (Kind.FLOW_REJECTED, 0.0, 2.0, False),
+        (Kind.VOTE_AGREED, 0.1, 0.0, False),
+        (Kind.MALICIOUS, 0.0, 10.0, True),
+    ]
+    history = []  # earlier today and yesterday, per contributor slot
+    for slot in range(8):
+        for i in range(rng.randrange(0, 9)):
+            kind, dr, ds, strike = rng.choice(kinds)
+            history.append((slot, kind, f"old:{i}", dr, ds, strike, rng.choice(models), rng.uniform(0, 30)))
+    plan = []
+    for _ in range(120):
+        kind, dr, ds, strike = rng.choice(kinds)
+        plan.append((rng.randrange(8), kind, f"flow:{rng.randrange(12)}", dr, ds, strike, rng.choice(models)))
+    at = T0 + timedelta(hours=6)
+    teams = []
+    for _ in range(2):  # the same people twice: one team credited one by one, the other at once
+        team = [person(days_old=100) for _ in range(8)]
+        for slot, kind, cause, dr, ds, strike, model, hours_ago in history:
+            ledger_add(contributor_id=team[slot].pk, kind=kind, cause=cause, delta_r=dr, delta_s=ds,
+                       strike=strike, device_model_id=model, at=at - timedelta(hours=hours_ago))  # fmt: skip
+        teams.append(team)
+    one_by_one = [
+        ledger_add(
+            contributor_id=teams[0][slot].pk,
+            kind=kind,
+            cause=cause,
+            delta_r=dr,
+            delta_s=ds,
+            strike=strike,
+            device_model_id=model,
+            at=at,
+        )
+        for slot, kind, cause, dr, ds, strike, model in plan
+    ]
+    entries = [LedgerEntry(teams[1][slot].pk, *rest) for slot, *rest in plan]
+    at_once = ledger_add_many(entries, at=at)
+    assert [e is None for e in one_by_one] == [e is None for e in at_once]
+    assert sum(e is None for e in at_once) > 10  # repeated causes were refused
+    for first, second in zip(one_by_one, at_once, strict=True):
+        if first is not None:
+            assert (first.kind, first.cause, first.delta_r, first.delta_s, first.strike) == (
+                second.kind, second.cause, second.delta_r, second.delta_s, second.strike
+            )  # fmt: skip
+    assert any(e is not None and e.kind == Kind.FLOW_CONFIRMED and e.delta_r == 0.0 for e in at_once)  # a cap bit
+    for a, b in zip(teams[0], teams[1], strict=True):
+        a.refresh_from_db()
+        b.refresh_from_db()
+        assert (a.reputation_r, a.reputation_s, a.strikes, a.reputation_as_of) == (
+            b.reputation_r, b.reputation_s, b.strikes, b.reputation_as_of
+        )  # fmt: skip
+        assert (a.suspended_at is None) == (b.suspended_at is None)
+        assert (
+            ReputationEvent.objects.filter(contributor=a).count()
+            == ReputationEvent.objects.filter(contributor=b).count()
+        )
+    assert ledger_add_many([], at=at) == []
