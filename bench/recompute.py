@@ -9,8 +9,8 @@ with one active native-flow submission holding 20-60 of 200 distinct flows (a co
 most captures see, a long tail few do), firmware 2.0 / 2.1 / unknown, so a run computes
 three scopes (latest, 2.0, 2.1) as production would. Rows are inserted in bulk, not through
 the API. The model is settled once (an untimed run two days earlier, so the hold periods of
-third-party flows have elapsed; its reputation crediting is skipped unless
---settle-reputation, as it credits every supporter of every flow and takes minutes). Then
+third-party flows have elapsed; its reputation crediting, a task of its own after the
+commit, is skipped unless --settle-reputation, which runs it inline and times it). Then
 `consensus_recompute` is timed end to end at one `as_of`: the first timed run publishes a
 new version and credits the supporters of the flows that just became ALLOWED; once a run
 credits no one (reputations are inputs too), the next ones read unchanged inputs and must
@@ -228,7 +228,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     from datetime import timedelta
 
     from django.db import connection
-    from django.test.utils import CaptureQueriesContext
+    from django.test.utils import CaptureQueriesContext, override_settings
     from django.utils import timezone
 
     from profiles.models import ConsensusProfile
@@ -241,7 +241,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     ledger = _ledger_count()
     started = time.perf_counter()
-    with _no_reputation_events(skip=not args.settle_reputation):
+    with _no_reputation_events(skip=not args.settle_reputation), override_settings(CELERY_TASK_ALWAYS_EAGER=True):
         settle = consensus_recompute(device_model_id=main.pk, as_of=as_of - timedelta(days=2))
     settle_ms = (time.perf_counter() - started) * 1000
     settle_events = _ledger_count() - ledger
@@ -517,7 +517,7 @@ def main() -> None:
     parser.add_argument(
         "--settle-reputation",
         action="store_true",
-        help="let the untimed settle run credit reputation too (every supporter of every flow: minutes)",
+        help="let the settle run credit reputation too, inline (every supporter of every allowed flow), and time it",
     )
     parser.add_argument("--seed", type=int, default=8520)
     parser.add_argument(
