@@ -16,8 +16,10 @@ from profiles.mud.flows import FLOW_FIELDS, Flow, PortMatch
 _PORTS = ("src_port", "dst_port")
 
 # A key names one flow forever, so the dataclass built from it can be kept by key. (Not by
-# row id: a rolled-back insert may hand the same id to another flow.)
+# row id: a rolled-back insert may hand the same id to another flow.) Bounded: a process
+# that has read more distinct flows than this starts afresh (a few hundred bytes each).
 _BY_KEY: dict[str, Flow] = {}
+_BY_KEY_MAX = 200_000
 
 
 def flow_spec(flow: Flow) -> dict[str, Any]:
@@ -78,6 +80,8 @@ def flows_by_id(ids: Iterable[int]) -> dict[int, Flow]:
         else:
             out[row_id] = flow
     if missing:
+        if len(_BY_KEY) + len(missing) > _BY_KEY_MAX:
+            _BY_KEY.clear()
         for row_id, key, spec in FlowRow.objects.filter(id__in=missing.values()).values_list("id", "key", "spec"):
             out[row_id] = _BY_KEY[key] = flow_from_spec(spec)
     return out
