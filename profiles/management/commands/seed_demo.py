@@ -37,6 +37,11 @@ DEMO_PEOPLE = [
     *[(f"newcomer-{n}", 0, False, 0.0, 0.0) for n in ["nia", "noah", "nora"]],
 ]
 REGIONS = ["eu", "us", "ap"]
+# Account age by trust level, in days: the demo stands for an instance that has run for
+# months, where members have earned their levels (CONSENSUS.md asks TL2 for 30 days, TL3
+# for 90). Only the newcomers are young; there are too few of them to look like a burst of
+# fresh accounts, which would freeze the flows they all report for a moderator.
+AGE_DAYS = {0: 5, 1: 45, 2: 120, 3: 400}
 
 
 def out(peer_kind: str, peer: str, protocol: int, port: int) -> Flow:
@@ -197,5 +202,10 @@ class Command(BaseCommand):
                 user=user,
                 defaults={"trust_level": level, "is_moderator": moderator, "reputation_r": r, "reputation_s": s},
             )
+            if new:
+                joined = timezone.now() - timedelta(days=AGE_DAYS[level])
+                users.objects.filter(pk=user.pk).update(date_joined=joined)
+                Contributor.objects.filter(pk=person.pk).update(created_at=joined)
+                person.created_at = joined
             people.append(person)
         return people
