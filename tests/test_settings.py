@@ -85,3 +85,15 @@ def test_an_unknown_environment_name_is_refused(tmp_path):
     done = load(tmp_path, MUDHUB_ENV="prod")
     assert done.returncode != 0
     assert "MUDHUB_ENV must be" in done.stderr
+
+
+def test_every_scheduled_task_exists():
+    """A misspelt task name in the beat schedule would be sent and never run."""
+    from django.conf import settings
+
+    from aggregator.celery import app
+
+    app.loader.import_default_modules()
+    names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "profiles.tasks.expired_tokens_delete" in names
+    assert names <= set(app.tasks), names - set(app.tasks)
