@@ -16,6 +16,7 @@ from profiles.models import (
     DeviceModelAlias,
     FirmwareVersion,
     Manufacturer,
+    ManufacturerAlias,
     name_slug,
 )
 
@@ -34,9 +35,10 @@ def _slug_or_error(name: str, path: str) -> str:
 
 
 def _prefer_alias(rows: list[_Named], slug: str) -> _Named | None:
-    """Of the rows a slug found directly or through an alias, the one the alias names: an
-    alias records a merge, so it wins over a leftover row of the same slug. An alias always
-    differs from its target's own slug, which tells the two apart without another query."""
+    """Of the (at most two) rows a slug found directly or through an alias, the one the alias
+    names: an alias records a merge, so it wins over a leftover row of the same slug. An
+    alias always differs from its target's own slug, which tells the two apart without
+    another query."""
     for row in rows:
         if row.slug != slug:
             return row
@@ -46,7 +48,8 @@ def _prefer_alias(rows: list[_Named], slug: str) -> _Named | None:
 def manufacturer_resolve(*, name: str, path: str = "/device/manufacturer") -> Manufacturer:
     """The manufacturer this name (or one of its aliases) means; a new one if none does."""
     slug = _slug_or_error(name, path)
-    found = _prefer_alias(list(Manufacturer.objects.filter(Q(slug=slug) | Q(aliases__slug=slug))[:2]), slug)
+    aliased = ManufacturerAlias.objects.filter(slug=slug).values("manufacturer_id")
+    found = _prefer_alias(list(Manufacturer.objects.filter(Q(slug=slug) | Q(pk__in=aliased))), slug)
     if found is not None:
         return found
     with transaction.atomic():
@@ -57,10 +60,9 @@ def manufacturer_resolve(*, name: str, path: str = "/device/manufacturer") -> Ma
 def device_model_resolve(*, manufacturer: Manufacturer, name: str, path: str = "/device/model") -> DeviceModel:
     """The manufacturer's model this name (or one of its aliases) means; a new one if none does."""
     slug = _slug_or_error(name, path)
-    rows = DeviceModel.objects.filter(manufacturer=manufacturer).filter(
-        Q(slug=slug) | Q(aliases__manufacturer=manufacturer, aliases__slug=slug)
-    )
-    found = _prefer_alias(list(rows[:2]), slug)
+    aliased = DeviceModelAlias.objects.filter(manufacturer=manufacturer, slug=slug).values("device_model_id")
+    rows = DeviceModel.objects.filter(Q(manufacturer=manufacturer), Q(slug=slug) | Q(pk__in=aliased))
+    found = _prefer_alias(list(rows), slug)
     if found is None:
         with transaction.atomic():
             found, created = DeviceModel.objects.get_or_create(

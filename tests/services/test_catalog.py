@@ -29,6 +29,10 @@ def test_a_model_alias_wins_over_a_leftover_model_of_the_same_slug():
     alias_add(device_model=kept, alias="Cam Three")
     assert device_model_resolve(manufacturer=acme, name="Indoor Cam 3") == kept
     assert device_model_resolve(manufacturer=acme, name="cam three") == kept
+    # The leftover has spellings of its own: the alias still wins.
+    alias_add(device_model=duplicate, alias="IC 3 Cam")
+    alias_add(device_model=duplicate, alias="IC-3 Camera")
+    assert device_model_resolve(manufacturer=acme, name="IC3") == kept
 
 
 def test_a_model_alias_belongs_to_its_manufacturer():
@@ -49,4 +53,7 @@ def test_a_manufacturer_alias_wins_over_a_leftover_manufacturer_of_the_same_slug
     assert Manufacturer.objects.filter(pk=leftover.pk).exists()
     ManufacturerAlias.objects.create(manufacturer=acme, slug="acme-gmbh")
     assert manufacturer_resolve(name="Acme GmbH") == acme
+    for spelling in ("acme-incorporated", "acme-inc-usa"):  # the leftover's own aliases
+        ManufacturerAlias.objects.create(manufacturer=leftover, slug=spelling)
+    assert manufacturer_resolve(name="Acme Inc") == acme
     assert manufacturer_resolve(name="Acme") == acme
