@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -30,11 +30,11 @@ from profiles.models import ReputationEvent as Ledger
 from profiles.trust import (
     DEFAULT_TRUST_PARAMS,
     Event,
-    GainsToday,
+    Request,
     Score,
     Standing,
     advance,
-    capped_gain,
+    apply_caps,
     evaluate_level,
     fold,
     same_score,
@@ -144,47 +144,48 @@ def ledger_add_many(entries: Sequence[LedgerEntry], *, at: datetime | None = Non
                 "contributor_id", "kind", "cause"
             )
         )
+        fresh: dict[int, list[tuple[int, LedgerEntry]]] = {}  # per contributor, in order: (position, entry)
+        for position, entry in enumerate(entries):
+            key = (entry.contributor_id, entry.kind, entry.cause)
+            if key not in recorded:
+                recorded.add(key)
+                fresh.setdefault(entry.contributor_id, []).append((position, entry))
         start, end = utc_day_bounds(at)
-        day = Ledger.objects.filter(contributor_id__in=ids, created_at__gte=start, created_at__lt=end)
-        gained: dict[int, float] = dict(
+        day = Ledger.objects.filter(contributor_id__in=fresh, created_at__gte=start, created_at__lt=end)
+        gained = dict(
             day.order_by().values("contributor_id").annotate(r=Sum("delta_r")).values_list("contributor_id", "r")
         )
-        confirmed: Counter[tuple[int, int | None]] = Counter(
-            day.filter(kind=Ledger.Kind.FLOW_CONFIRMED, delta_r__gt=0).values_list("contributor_id", "device_model_id")
-        )
-        out: list[Ledger | None] = []
+        today = start.date()
+        confirmed: dict[int, Counter[tuple[date, int | None]]] = {}
+        earning = day.filter(kind=Ledger.Kind.FLOW_CONFIRMED, delta_r__gt=0)
+        for contributor_id, model_id in earning.values_list("contributor_id", "device_model_id"):
+            confirmed.setdefault(contributor_id, Counter())[(today, model_id)] += 1
+        out: list[Ledger | None] = [None] * len(entries)
         events: dict[int, list[Event]] = {}
-        for entry in entries:
-            key = (entry.contributor_id, entry.kind, entry.cause)
-            if key in recorded:
-                out.append(None)
-                continue
-            recorded.add(key)
-            confirmation = entry.kind == Ledger.Kind.FLOW_CONFIRMED
-            model_key = (entry.contributor_id, entry.device_model_id)
-            today = GainsToday(
-                r=gained.get(entry.contributor_id) or 0.0,
-                flow_confirmations_for_model=confirmed[model_key] if confirmation else 0,
+        for contributor_id, items in fresh.items():
+            requests = [
+                Request(at=at, delta_r=e.delta_r, delta_s=e.delta_s, strike=e.strike,
+                        flow_confirmation=e.kind == Ledger.Kind.FLOW_CONFIRMED, model=e.device_model_id)
+                for _, e in items
+            ]  # fmt: skip
+            made = apply_caps(
+                requests,
+                PARAMS,
+                gained={today: gained.get(contributor_id) or 0.0},
+                confirmations=confirmed.get(contributor_id),
             )
-            gain = capped_gain(entry.delta_r, flow_confirmation=confirmation, today=today, params=PARAMS)
-            gained[entry.contributor_id] = today.r + gain
-            if confirmation and gain > 0.0:
-                confirmed[model_key] += 1
-            out.append(
-                Ledger(
-                    contributor_id=entry.contributor_id,
+            events[contributor_id] = made
+            for (position, entry), event in zip(items, made, strict=True):
+                out[position] = Ledger(
+                    contributor_id=contributor_id,
                     kind=entry.kind,
                     cause=entry.cause,
-                    delta_r=gain,
-                    delta_s=entry.delta_s,
-                    strike=entry.strike,
+                    delta_r=event.delta_r,
+                    delta_s=event.delta_s,
+                    strike=event.strike,
                     device_model_id=entry.device_model_id,
                     created_at=at,
                 )
-            )
-            events.setdefault(entry.contributor_id, []).append(
-                Event(at=at, delta_r=gain, delta_s=entry.delta_s, strike=entry.strike)
-            )
         with transaction.atomic():
             Ledger.objects.bulk_create([event for event in out if event is not None])
         moved = []

@@ -12,7 +12,7 @@ stores the capped delta, so replaying it is a plain fold with no cap logic and n
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
@@ -168,10 +168,19 @@ class Request:
     model: int | None = None
 
 
-def apply_caps(requests: Iterable[Request], params: TrustParams = DEFAULT_TRUST_PARAMS) -> list[Event]:
-    """One contributor's requests, in the order they are added, as the events the ledger stores."""
-    gained: dict[date, float] = {}
-    confirmations: dict[tuple[date, int | None], int] = {}
+def apply_caps(
+    requests: Iterable[Request],
+    params: TrustParams = DEFAULT_TRUST_PARAMS,
+    *,
+    gained: Mapping[date, float] | None = None,
+    confirmations: Mapping[tuple[date, int | None], int] | None = None,
+) -> list[Event]:
+    """One contributor's requests, in the order they are added, as the events the ledger stores.
+
+    `gained` (r per UTC day) and `confirmations` (earning flow confirmations per UTC day and
+    model) are what the stored ledger already holds; the caps count them too."""
+    gained = dict(gained or {})
+    confirmations = dict(confirmations or {})
     events = []
     for request in requests:
         day = utc_day_bounds(request.at)[0].date()

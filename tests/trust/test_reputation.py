@@ -194,3 +194,19 @@ def test_the_daily_cap_gives_what_is_left():
     assert capped_gain(1.0, flow_confirmation=False, today=GainsToday(r=9.5)) == 0.5
     assert capped_gain(1.0, flow_confirmation=False, today=GainsToday(r=10.0)) == 0.0
     assert capped_gain(1.0, flow_confirmation=True, today=GainsToday(r=0.0, flow_confirmations_for_model=5)) == 0.0
+
+
+@given(st.lists(requests, min_size=1, max_size=40), st.integers(min_value=1, max_value=3))
+def test_caps_counting_a_stored_ledger_equal_caps_over_the_whole_stream(stream, split):
+    """What the ledger already holds (r per day, earning confirmations per day and model),
+    given as a starting point, caps the rest exactly as one pass over everything would."""
+    cut = len(stream) * split // 4
+    whole = apply_caps(stream)
+    gained: dict = defaultdict(float)
+    confirmations: dict = defaultdict(int)
+    for request, event in zip(stream[:cut], whole[:cut], strict=True):
+        day = utc_day_bounds(event.at)[0].date()
+        gained[day] += event.delta_r
+        if request.flow_confirmation and event.delta_r > 0:
+            confirmations[(day, request.model)] += 1
+    assert apply_caps(stream[cut:], gained=gained, confirmations=confirmations) == whole[cut:]
