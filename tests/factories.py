@@ -43,3 +43,11 @@ class ContributorFactory(factory.django.DjangoModelFactory):
         if create and days:
             obj.created_at = timezone.now() - timedelta(days=days)
             Contributor.objects.filter(pk=obj.pk).update(created_at=obj.created_at)
+
+
+class ManufacturerFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "profiles.Manufacturer"
+
+    name = factory.Sequence(lambda n: f"Maker {n}")
+    slug = factory.Sequence(lambda n: f"maker-{n}")

@@ -84,24 +84,24 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
         page = self.paginate_queryset(profiles)
         return self.get_paginated_response(ConsensusProfileSerializer(page, many=True).data)
 
+    # Routed in api/urls.py, not by the router: its version segments use the `id` converter.
     @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: OpenApiTypes.OBJECT})
-    @action(detail=True, methods=["get"], url_path=r"versions/(?P<a>\d+)/diff/(?P<b>\d+)")
-    def diff(self, request: Request, pk: str | None = None, a: str = "", b: str = "") -> Response:
+    def diff(self, request: Request, pk: int | None = None, a: int = 0, b: int = 0) -> Response:
         """What changed between two versions: flows added and removed, metadata changed."""
         device_model = self.get_object()
         profiles = {
             p.version: p for p in self._profiles(device_model, _scope(request, device_model)).filter(version__in=[a, b])
         }
-        missing = [v for v in (int(a), int(b)) if v not in profiles]
+        missing = [v for v in (a, b) if v not in profiles]
         if missing:
             raise NotFound(f"No version {missing[0]} of this consensus.")
-        old = mud.parse(bytes(profiles[int(a)].mud_bytes), mode="strict")
-        new = mud.parse(bytes(profiles[int(b)].mud_bytes), mode="strict")
+        old = mud.parse(bytes(profiles[a].mud_bytes), mode="strict")
+        new = mud.parse(bytes(profiles[b].mud_bytes), mode="strict")
         change = mud.diff(old, new)
         return Response(
             {
-                "from": int(a),
-                "to": int(b),
+                "from": a,
+                "to": b,
                 "added": [flow.key for flow in change.added],
                 "removed": [flow.key for flow in change.removed],
                 "meta_changes": {k: [str(v[0]), str(v[1])] for k, v in change.meta_changes.items()},
@@ -113,7 +113,7 @@ class ChangesView(APIView):
     """The change feed gateways sync from: every published version after `since`, in order."""
 
     class Params(serializers.Serializer):
-        since = serializers.IntegerField(min_value=0, default=0)
+        since = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
         limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
 
     @extend_schema(parameters=[Params], responses={200: ChangeSerializer(many=True)})

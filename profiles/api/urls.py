@@ -19,7 +19,12 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("changes/", catalog.ChangesView.as_view(), name="changes"),
     path("moderation/queue/", trust.ModerationQueueView.as_view(), name="moderation-queue"),
-    path("submissions/<int:pk>/report/", trust.SubmissionReportView.as_view(), name="submission-report"),
+    path(
+        "device-models/<id:pk>/versions/<id:a>/diff/<id:b>/",
+        catalog.DeviceModelViewSet.as_view({"get": "diff"}, detail=True),
+        name="devicemodel-diff",
+    ),
+    path("submissions/<id:pk>/report/", trust.SubmissionReportView.as_view(), name="submission-report"),
     path("contributors/<str:username>/", trust.ContributorView.as_view(), name="contributor"),
     *router.urls,
 ]

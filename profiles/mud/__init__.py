@@ -4,6 +4,7 @@ from .diff import MudDiff, diff
 from .emit import emit
 from .errors import CODES, MudValidationError, Problem
 from .flows import Flow, PortMatch
+from .json_load import load_json
 from .limits import DEFAULT_LIMITS, Limits
 from .meta import PLACEHOLDER_MUD_URL, MudMeta
 from .parse import MudDocument, parse
@@ -22,5 +23,6 @@ __all__ = [
     "Problem",
     "diff",
     "emit",
+    "load_json",
     "parse",
 ]

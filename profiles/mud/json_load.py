@@ -7,8 +7,12 @@ import re
 from typing import Any
 
 from .collector import Abort, Collector, pointer
+from .errors import MudValidationError, Problem
+from .limits import DEFAULT_LIMITS, Limits
 
 _BOM = b"\xef\xbb\xbf"
+# A lone surrogate can only come from an escape (backslash-u D800..DFFF): UTF-8 text cannot hold one.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 class _DupDict(dict[str, Any]):
@@ -169,3 +173,62 @@ def _report_duplicates(node: Any, path: str, col: Collector) -> None:
     elif isinstance(node, list):
         for i, child in enumerate(node):
             _report_duplicates(child, pointer(path, i), col)
+
+
+def load_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
+    """Any JSON document (an API request body), read as strictly as a MUD file is.
+
+    Raises MudValidationError listing every problem: not UTF-8, not JSON, too large or too
+    deep, a member twice in one object (`duplicate-key`: the last one would silently win, so
+    the bytes kept would not be the document validated), a lone surrogate escape in a name
+    or a string (`invalid-string`: no UTF-8 text, database or JSON encoder can hold it).
+    Paths and messages never carry the surrogate itself, so the error can always be encoded.
+    """
+    col = Collector("strict", limits)
+    try:
+        if len(raw) > limits.max_bytes:
+            raise col.fatal("too-large", "", f"{len(raw)} bytes, more than the limit of {limits.max_bytes}")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise col.fatal("not-utf8", "", f"not UTF-8 at byte {exc.start}: {exc.reason}") from None
+        value = _parse_text(text, raw, col)
+    except Abort:
+        raise MudValidationError([_printable(p) for p in col.errors]) from None
+    if _SURROGATE_ESCAPE.search(raw):
+        _report_lone_surrogates(value, "", col)
+        if col.errors:
+            raise MudValidationError(col.errors)
+    return value
+
+
+def _escaped(text: str) -> str:
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _printable(problem: Problem) -> Problem:
+    return Problem(problem.code, _escaped(problem.path), _escaped(problem.message))
+
+
+def _has_surrogate(text: str) -> bool:
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _report_lone_surrogates(node: Any, path: str, col: Collector) -> None:
+    if isinstance(node, dict):
+        for key, child in node.items():
+            here = pointer(path, _escaped(key))
+            if _has_surrogate(key):
+                col.error("invalid-string", here, f"the member name {_escaped(key)!r} holds a lone surrogate escape")
+            _report_lone_surrogates(child, here, col)
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            _report_lone_surrogates(child, pointer(path, i), col)
+    elif isinstance(node, str) and _has_surrogate(node):
+        col.error("invalid-string", path, "the string holds a lone surrogate escape (\\uD800-\\uDFFF alone)")
