@@ -47,7 +47,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from asn1crypto import cms as asn1_cms
 from asn1crypto import x509 as asn1_x509
@@ -81,15 +80,19 @@ _HASHES: dict[str, type[hashes.HashAlgorithm]] = {
 _DEFAULT_CLOCK_SKEW = dt.timedelta(minutes=5)
 
 
-@dataclass(frozen=True)
 class SignatureError(Exception):
     """Why a signature was refused: `code` is stable (a key of CODES), `message` is for people."""
 
-    code: str
-    message: str
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(code, message)
+        self.code = code
+        self.message = message
 
     def __str__(self) -> str:
         return f"{self.code}: {self.message}"
+
+    def __repr__(self) -> str:
+        return f"SignatureError({self.code!r}, {self.message!r})"
 
 
 def _fail(code: str, detail: str = "") -> SignatureError:
