@@ -95,6 +95,8 @@ def read_frames(path: str, on_progress: Callable[[int], None] | None = None) -> 
             try:
                 ts, frame = next(iterator)
             except StopIteration:
+                if on_progress is not None:
+                    on_progress(watched.position)
                 return
             except _Cut as exc:
                 raise CaptureError(path, f"truncated capture: {exc}", frames, start) from None

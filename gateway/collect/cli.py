@@ -70,8 +70,10 @@ def parser() -> argparse.ArgumentParser:
     out.add_argument("--state", type=Path, help=f"the collector state file (default: {default_state_path()})")
     out.add_argument("--partial", action="store_true", help="write outputs even when an input ended in an error")
     bar = p.add_mutually_exclusive_group()
-    bar.add_argument("--progress", dest="progress", action="store_const", const=True, default=None,
-                     help="always show the progress bar (default: on a terminal, for inputs that take a while)")  # fmt: skip
+    bar.add_argument(
+        "--progress", dest="progress", action="store_const", const=True, default=None,
+        help="always show the progress bar (default: on a terminal, for inputs that take a while)",
+    )  # fmt: skip
     bar.add_argument("--no-progress", dest="progress", action="store_const", const=False)
     return p
 

@@ -37,6 +37,7 @@ class Collection:
     start: float | None
     end: float | None
     frames: int
+    entries: int
     device_frames: int
     device_mac: str | None
     device_ips: tuple[str, ...]
@@ -150,10 +151,11 @@ def collection_from(observer: Observer, sources: Iterable[str] = ()) -> Collecti
             continue  # a local peer using a service the device offers: expected
         peer_text = inbound.value if inbound.kind != "group" else f"the group {inbound.value}"
         what = _protocol_text(inbound.protocol, inbound.port)
-        state = "accepted" if inbound.accepted else "not accepted"
-        notes.add(
-            Note("unexpected-inbound", f"{peer_text} opened {what} on the device ({state}, {tally.packets} packets)")
-        )
+        if inbound.accepted:
+            message = f"{peer_text} opened {what} on the device, and the device answered"
+        else:
+            message = f"{peer_text} tried {what} on the device, which did not accept it ({tally.packets} packets)"
+        notes.add(Note("unexpected-inbound", message))
     if observer.guessed_direction:
         notes.add(
             Note(
@@ -176,6 +178,7 @@ def collection_from(observer: Observer, sources: Iterable[str] = ()) -> Collecti
         start=observer.start,
         end=observer.end,
         frames=observer.frames,
+        entries=observer.entries,
         device_frames=observer.device_frames,
         device_mac=device_mac,
         device_ips=tuple(sorted(observer.device_ips)),

@@ -94,7 +94,7 @@ class NameTable:
         if time is None:
             return entries[-1].name
         for entry in reversed(entries):
-            if entry.time - GRACE_SECONDS <= time <= entry.until + GRACE_SECONDS:
+            if entry.time <= time <= entry.until + GRACE_SECONDS:
                 return entry.name
         return None
 

@@ -124,6 +124,7 @@ class Observer:
         self.dns_servers: Counter[str] = Counter()  # local addresses the device asks DNS questions
         self._conversations: dict[tuple[int, str, int, str, int], _Conversation] = {}
         self.frames = 0
+        self.entries = 0  # log lines and connection table entries read
         self.device_frames = 0
         self.undecodable = 0
         self.guessed_direction = 0
@@ -410,6 +411,7 @@ class Observer:
 
     def answers(self, answers: list[Answer]) -> None:
         """DNS answers the device received, from a resolver's log."""
+        self.entries += 1
         for answer in answers:
             self._tick(answer.time)
         self.names.add(answers)
@@ -433,6 +435,7 @@ class Observer:
         icmp_types: tuple[int | None, int | None] = (None, None),  # the opener's ICMP type, the answer's
     ) -> None:
         """One connection of a connection table (packets and bytes as (count, bytes) deltas)."""
+        self.entries += 1
         if ts is not None:
             self._tick(ts)
         self.device_frames += sent[0] + received[0]

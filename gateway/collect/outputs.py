@@ -92,10 +92,13 @@ def summary(collection: Collection) -> str:
     device = collection.device_mac or "?"
     if collection.device_ips:
         device += f" ({', '.join(collection.device_ips)})"
-    lines.append(
-        f"read {collection.frames} frame(s)/entries; {collection.device_frames} of the device {device}; "
-        f"observed {when(collection.start) or '?'} .. {when(collection.end) or '?'}"
-    )
+    read = []
+    if collection.frames or not collection.entries:
+        read.append(f"{collection.frames} frame(s) ({collection.device_frames} of the device)")
+    if collection.entries:
+        read.append(f"{collection.entries} log and connection table entries of the device")
+    lines.append(f"device {device}; read {' and '.join(read)}")
+    lines.append(f"observed {when(collection.start) or '?'} .. {when(collection.end) or '?'}")
     if collection.gateway_ips or collection.gateway_mac:
         gateway = ", ".join(collection.gateway_ips) or "?"
         lines.append(f"gateway: {gateway}" + (f" ({collection.gateway_mac})" if collection.gateway_mac else ""))

@@ -51,11 +51,14 @@ def _progress_bar(total: int, enabled: bool | None) -> AbstractContextManager[An
         return nullcontext(None)
     from tqdm import tqdm
 
-    # `delay`: a bar only for inputs that take a while; `disable=None`: none when stderr is not a terminal.
-    return tqdm(
-        total=total, unit="B", unit_scale=True, file=sys.stderr, leave=False, delay=1.0,
-        disable=None if enabled is None else False, desc="reading",
+    bar: AbstractContextManager[Any]
+    # By default a bar only on a terminal (`disable=None`) and for inputs that take a while
+    # (`delay`); asked for, always.
+    bar = tqdm(
+        total=total, unit="B", unit_scale=True, file=sys.stderr, leave=enabled is True,
+        delay=0.0 if enabled else 1.0, disable=None if enabled is None else False, desc="reading",
     )  # fmt: skip
+    return bar
 
 
 def _advance(bar: Any) -> tuple[Callable[[int], None] | None, Callable[[int], None] | None]:
@@ -122,9 +125,9 @@ def collect(
                     frame(ts, buf)
             else:
                 streams = [_events(path, kind, observer, bar) for path, kind in zip(paths, kinds, strict=True)]
-                for ts, what, payload in heapq.merge(*streams, key=_in_time_order):
-                    if what == _FRAME:
-                        observer.frame(ts, payload)  # type: ignore[arg-type]
+                for when, what, payload in heapq.merge(*streams, key=_in_time_order):
+                    if what == _FRAME and when is not None:
+                        observer.frame(when, payload)
                     elif what == _ANSWERS:
                         observer.answers(payload)
                     else:
