@@ -18,6 +18,7 @@ SHARED = Path(os.environ.get("MUDHUB_SHARED", ROOT.parent / "shared"))
 DATASET = SHARED / "datasets" / "mud-real"
 MUD_EXAMPLES = SHARED / "tools" / "mud-examples"
 VALIDATE_MUD = SHARED / "tools" / "validate-mud"
+PCAPS = SHARED / "datasets" / "pcap-iot-sentinel"
 
 
 def in_ci() -> bool:
@@ -42,3 +43,21 @@ def require_validate_mud() -> Path:
     require(VALIDATE_MUD.is_file(), f"validate-mud is not at {VALIDATE_MUD} (set MUDHUB_SHARED)")
     require(shutil.which("yanglint") is not None, "yanglint is not installed (apt-get install libyang2-tools)")
     return VALIDATE_MUD
+
+
+def require_pcaps() -> list[tuple[str, str, list[Path]]]:
+    """The shared device captures: (folder, the device's MAC, its pcap files) for each device."""
+    require(PCAPS.is_dir(), f"the shared captures are not at {PCAPS} (set MUDHUB_SHARED)")
+    devices = []
+    for folder in sorted(p for p in PCAPS.iterdir() if p.is_dir()):
+        mac = (folder / "device-mac.txt").read_text().strip().lower()
+        devices.append((folder.name, mac, sorted(folder.glob("*.pcap"))))
+    require(bool(devices), f"no device folder under {PCAPS}")
+    return devices
+
+
+def require_tool(name: str, package: str) -> str:
+    """The path of an external program the test runs."""
+    path = shutil.which(name)
+    require(path is not None, f"{name} is not installed (apt-get install {package})")
+    return str(path)
