@@ -248,6 +248,8 @@ class Observer:
         protocol = ip.p
         l4 = ip.data
         if protocol == _TCP and isinstance(l4, dpkt.tcp.TCP):
+            if not outgoing and l4.sport == 53 and len(l4.data) > 14:
+                self._dns(ts, bytes(l4.data)[2:])  # DNS over TCP: a length, then the message (if whole)
             self._tcp(ts, outgoing, family, kind, value, device_ip, peer_ip, l4, size)
         elif protocol == _UDP and isinstance(l4, dpkt.udp.UDP):
             if not outgoing and l4.sport == 53:

@@ -240,3 +240,20 @@ def test_memory_follows_conversations_not_packets(tmp_path: Path) -> None:
     observer.sweep(T0 + 1 + 40 * 600)
     assert len(observer._conversations) == 0
     assert len(observer.tallies) == 6  # DNS, the named pair, then the IP-literal pair once the TTL ran out
+
+
+def test_an_answer_over_tcp_names_the_peer_too(tmp_path: Path) -> None:
+    import dpkt
+
+    traffic = Traffic()
+    answer = dpkt.dns.DNS(
+        id=7, op=0x8180, qd=[dpkt.dns.DNS.Q(name="big.example.com")],
+        an=[dpkt.dns.DNS.RR(name="big.example.com", type=1, cls=1, ttl=300, rdata=bytes([192, 0, 2, 44]))],
+    )  # fmt: skip
+    message = bytes(answer)
+    segment = dpkt.tcp.TCP(sport=53, dport=40999, flags=dpkt.tcp.TH_ACK, data=len(message).to_bytes(2, "big") + message)
+    traffic.ip(T0, GATEWAY_IP, DEVICE_IP, segment, 6, src_mac=traffic.gateway_mac, dst_mac=DEVICE_MAC)
+    traffic.tcp(T0 + 1, "192.0.2.44", 443)
+    assert "from-device ipv4 dnsname=big.example.com proto=6 dport=eq443 init=from-device" in keys(
+        collected(traffic, tmp_path)
+    )
