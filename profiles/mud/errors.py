@@ -116,4 +116,5 @@ CODES: dict[str, str] = {
     "public-resolver": "a public DNS/DoH/DoT resolver as a peer",
     "redundant-local-service": "a rule for local DNS/NTP, which MUD managers permit by default",
     "wide-rule": "a rule that permits any protocol and port to a whole class of peers",
+    "tcp-reply-paired": "a to-device TCP ACE read as the reply of the file's device-initiated flow (import only)",
 }

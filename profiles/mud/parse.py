@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from . import checks, dialects
+from . import checks, dialects, replies
 from .collector import MODES, Abort, Collector, Mode, pointer
 from .errors import MudValidationError, Problem
 from .flows import Flow
@@ -118,6 +118,9 @@ def _parse(data: bytes | str, col: Collector, now: datetime) -> MudDocument:
         col.errors[:] = col.pre_rfc
     if col.errors:
         raise Abort()
+    if not col.strict:
+        flows, paired = replies.pair_replies(flows)
+        col.warnings.extend(paired)
     col.warnings.extend(checks.meta_warnings(meta, now))
     return MudDocument(meta=meta, flows=frozenset(flows), warnings=tuple(col.warnings), ace_count=ace_count)
 
