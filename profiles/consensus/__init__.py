@@ -1,7 +1,7 @@
 """The consensus engine: pure (no Django, no database, no clock, no randomness).
 
 `compute(ConsensusInput) -> ConsensusResult` implements steps 1-8 of
-docs/CONSENSUS.md (`compute_scopes` for every firmware scope of one model at once);
+docs/consensus.md (`compute_scopes` for every firmware scope of one model at once);
 `reproduce(provenance_row(decision))` re-derives one flow's decision.
 """
 

@@ -76,6 +76,7 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
         "params": _params_document(prepared),
         "model": inp.model_id,
         "firmware": inp.firmware,
+        "region": inp.region,
         "as_of": epoch_micros(inp.as_of),
         "context": {
             "manufacturer_domains": sorted(ctx.manufacturer_domains),
@@ -88,7 +89,14 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
             for c in prepared.contributors.values()
         ],
         "observations": [
-            [o.submission_id, o.contributor_id, o.known_firmware, epoch_micros(o.last_seen), float(o.window_hours)]
+            [
+                o.submission_id,
+                o.contributor_id,
+                o.known_firmware,
+                epoch_micros(o.last_seen),
+                float(o.window_hours),
+                o.region,
+            ]
             for o in prepared.observations
         ],
         "observation_flows": _membership_hash(prepared),
@@ -112,6 +120,7 @@ def canonical_document(prepared: Prepared) -> dict[str, Any]:
             for s, col in zip(prepared.statements, prepared.statement_columns, strict=True)
         ],
         "condition_since": sorted((k, epoch_micros(t)) for k, t in inp.condition_since.items()),
+        "previous_states": sorted(inp.previous_states.items()),
     }
 
 

@@ -66,7 +66,8 @@ _SHARED = ("model_id", "as_of", "context", "params", "contributors", "observatio
 def compute_scopes(inputs: Sequence[ConsensusInput]) -> list[ConsensusResult]:
     """`[compute(inp) for inp in inputs]` for the scopes of one model, computed faster.
 
-    The inputs must differ only in `firmware` and `condition_since` (ValueError otherwise).
+    The inputs must differ only in `firmware`, `region`, `condition_since` and
+    `previous_states` (ValueError otherwise).
     They are prepared once. A scope that resolves to the same firmware as an earlier one,
     with the same hold clocks, has the same decisions (`latest` is usually the newest
     firmware's scope): those are computed once and only the scope and the input digest,
@@ -87,7 +88,10 @@ def compute_scopes(inputs: Sequence[ConsensusInput]) -> list[ConsensusResult]:
             (
                 done
                 for done, earlier in zip(results, inputs, strict=False)
-                if earlier.resolved_firmware == inp.resolved_firmware and earlier.condition_since == inp.condition_since
+                if earlier.resolved_firmware == inp.resolved_firmware
+                and earlier.condition_since == inp.condition_since
+                and earlier.previous_states == inp.previous_states
+                and earlier.region == inp.region
             ),
             None,
         )
@@ -164,6 +168,9 @@ def _compute(prepared: Prepared) -> ConsensusResult:
             covered=covering is not None,
             in_profile=bool(in_profile[column]),
             statement="reject" if "reject" in verdicts else ("allow" if verdicts else None),
+            k_trusted=int(support.k_trusted[column]),
+            held_state=inp.previous_states.get(key) if column in frozen else None,
+            was_met=key in inp.condition_since,
         )
         lb = float(lbs[j])
         wilson = wilson_of(evidence, params)
@@ -207,4 +214,5 @@ def _compute(prepared: Prepared) -> ConsensusResult:
         decisions=tuple(rows),
         allowed_flows=tuple(row.flow for row in rows if row.state == "ALLOWED"),
         condition_since=since_out,
+        region=inp.region,
     )

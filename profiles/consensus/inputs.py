@@ -24,6 +24,10 @@ from .params import DEFAULT_PARAMS, ConsensusParams
 UNKNOWN_FIRMWARE = "unknown"
 LATEST = "latest"
 
+# The states a freeze holds: the crowd's own. DISCREPANCY and a manufacturer's ALLOWED
+# belong to rule 6.1, which comes before any freeze.
+HELD_STATES = frozenset({"ALLOWED", "CANDIDATE", "REJECTED", "OUT"})
+
 DecisionKind = Literal["reject", "approve", "freeze"]
 Verdict = Literal["allow", "reject"]
 
@@ -61,6 +65,8 @@ class Observation:
     last_seen: datetime
     window_hours: float
     flows: frozenset[Flow]
+    # The observer's region (a UN M49 sub-region), or None when the submission named no country.
+    region: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware(f"observation {self.submission_id}: last_seen", self.last_seen)
@@ -90,7 +96,8 @@ class Vote:
 @dataclass(frozen=True, slots=True)
 class ModeratorDecision:
     """`reject` makes the flow REJECTED; `approve` is the trusted approval an H flow needs;
-    `freeze` holds the flow out of ALLOWED (rule 6.4) until a moderator lifts it."""
+    `freeze` holds the flow's state (params 2026-11-28; before, it held the flow out of
+    ALLOWED) until a moderator lifts it."""
 
     id: str
     kind: DecisionKind
@@ -212,6 +219,12 @@ class ConsensusInput:
     manufacturer_statements: tuple[ManufacturerStatement, ...] = ()
     condition_since: Mapping[str, datetime] = field(default_factory=dict)
     params: ConsensusParams = DEFAULT_PARAMS
+    # The previous consensus' state of flows (by key), as ConsensusResult states: what a
+    # freeze holds. Only frozen flows read it; callers may pass just those.
+    previous_states: Mapping[str, str] = field(default_factory=dict)
+    # A regional variant: observations from this region count in full, the others (and those
+    # of no known region) at `params.region_other_factor`. None is the global consensus.
+    region: str | None = None
 
     def __post_init__(self) -> None:
         _require_aware("as_of", self.as_of)
@@ -219,6 +232,9 @@ class ConsensusInput:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for key, since in self.condition_since.items():
             _require_aware(f"condition_since[{key}]", since)
+        for key, state in self.previous_states.items():
+            if state not in HELD_STATES:
+                raise ValueError(f"previous_states[{key}]: {state!r} is not a state a freeze can hold")
         if self.firmware == UNKNOWN_FIRMWARE:
             raise ValueError("a consensus is for a firmware version or 'latest', not 'unknown'")
         if self.firmware != LATEST and self.firmware not in self.context.firmware_order:

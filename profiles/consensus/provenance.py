@@ -23,7 +23,10 @@ from .rules import Evidence, State, conditions_met, decide, wilson_of
 from .stats import beta_lower_bound
 from .weights import MILLI
 
-ROW_FORMAT = 1
+# Format 2 adds K2 (groups with TL2+ support), held_state (what a freeze holds) and was_met
+# (the conditions held in the previous run); a format-1 row reads them as 0, None and False,
+# which is what its parameter set assumed.
+ROW_FORMAT = 2
 
 
 def provenance_row(row: FlowDecision) -> dict[str, Any]:
@@ -38,6 +41,7 @@ def provenance_row(row: FlowDecision) -> dict[str, Any]:
         "A": ev.a_milli,
         "B": ev.b_milli,
         "K": ev.k,
+        "K2": ev.k_trusted,
         "n": ev.n_milli,
         "candidate": ev.candidate_milli,
         "LB": row.lb,
@@ -48,6 +52,8 @@ def provenance_row(row: FlowDecision) -> dict[str, Any]:
         "covered": ev.covered,
         "in_profile": ev.in_profile,
         "statement": ev.statement,
+        "held_state": ev.held_state,
+        "was_met": ev.was_met,
         "conditions_met": row.conditions_met,
         "condition_since": None if row.condition_since is None else canonical_time(row.condition_since),
         "as_of": canonical_time(row.as_of),
@@ -99,6 +105,9 @@ def evidence_of(row: Mapping[str, Any]) -> Evidence:
         covered=bool(row["covered"]),
         in_profile=bool(row["in_profile"]),
         statement=row["statement"],
+        k_trusted=int(row.get("K2", 0)),
+        held_state=row.get("held_state"),
+        was_met=bool(row.get("was_met", False)),
     )
 
 

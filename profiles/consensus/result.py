@@ -80,6 +80,7 @@ class ConsensusResult:
     decisions: tuple[FlowDecision, ...]
     allowed_flows: tuple[Flow, ...]
     condition_since: Mapping[str, datetime]
+    region: str | None = None
 
     def decision(self, key: str) -> FlowDecision | None:
         for row in self.decisions:

@@ -1,6 +1,6 @@
 """Risk class of a flow for one model: V (vendor), T (third party) or H (high risk).
 
-Decisions where CONSENSUS.md is silent, so the next reader need not guess:
+Decisions where docs/consensus.md is silent, so the next reader need not guess:
 
 - A peer is *local* when the gateway can never route it to the Internet: family eth (layer 2
   never leaves the link), a MAC peer, the abstractions local-networks, my-controller,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, cast
 
 from .params import ConsensusParams
 from .stats import wilson_lower_bound
@@ -17,12 +17,13 @@ from .weights import MILLI, to_milli
 
 State = Literal["ALLOWED", "CANDIDATE", "REJECTED", "DISCREPANCY", "OUT"]
 
-# Rule ids name the CONSENSUS.md step-6 rule that decided the state.
+# Rule ids name the docs/consensus.md step-6 rule that decided the state.
 RULE_MANUFACTURER = "6.1-manufacturer"
 RULE_DISCREPANCY = "6.1-discrepancy"
 RULE_MODERATOR = "6.2-moderator"
 RULE_STATEMENT_REJECT = "6.2-statement-reject"
 RULE_STATEMENT_ALLOW = "6.2-statement-allow"
+RULE_FROZEN = "6.2-frozen"
 RULE_OPPOSITION = "6.3-opposition"
 RULE_CROWD = "6.4-crowd"
 RULE_CANDIDATE = "6.5-candidate"
@@ -33,6 +34,7 @@ RULES: tuple[str, ...] = (
     RULE_MODERATOR,
     RULE_STATEMENT_REJECT,
     RULE_STATEMENT_ALLOW,
+    RULE_FROZEN,
     RULE_OPPOSITION,
     RULE_CROWD,
     RULE_CANDIDATE,
@@ -46,7 +48,9 @@ class Evidence:
 
     `covered`: a valid manufacturer profile covers the firmware; `in_profile`: the newest
     such profile lists the flow; `statement`: the applicable manufacturer statement
-    ("reject" wins over "allow"), only consulted when not covered.
+    ("reject" wins over "allow"), only consulted when not covered. `k_trusted`: groups whose
+    support includes a TL2+ member. `held_state`: for a frozen flow, the state its previous
+    consensus gave it, which a freeze holds (params with `freeze_holds_state`).
     """
 
     risk_class: str
@@ -61,6 +65,10 @@ class Evidence:
     covered: bool
     in_profile: bool
     statement: str | None
+    k_trusted: int = 0
+    held_state: str | None = None
+    # rule 6.4's conditions held in the previous run (its hold clock was running)
+    was_met: bool = False
 
 
 def wilson_of(evidence: Evidence, params: ConsensusParams) -> float:
@@ -72,10 +80,18 @@ def conditions_met(evidence: Evidence, lb: float, wilson: float, params: Consens
     klass = params.for_class(evidence.risk_class)
     return (
         evidence.k >= params.min_groups
-        and lb >= params.lb_threshold
+        and evidence.k_trusted >= klass.min_trusted_groups
+        and lb
+        >= (
+            params.lb_keep_threshold
+            if evidence.was_met and params.lb_keep_threshold is not None
+            else params.lb_threshold
+        )
         and (klass.phi is None or wilson >= klass.phi)
         and (not klass.needs_approval or evidence.approved)
-        and not evidence.frozen
+        # A freeze that holds the state leaves the hold clock running: on unfreeze the flow
+        # is where the rules would have it, not sent back to the start of its hold.
+        and (params.freeze_holds_state or not evidence.frozen)
     )
 
 
@@ -92,6 +108,12 @@ def _crowd(evidence: Evidence, crowd_allows: bool, params: ConsensusParams, stat
         return "REJECTED", RULE_STATEMENT_REJECT
     if statements and evidence.statement == "allow":
         return "ALLOWED", RULE_STATEMENT_ALLOW
+    if evidence.frozen and params.freeze_holds_state:
+        # A freeze waits for a moderator: it keeps the state the flow had (no promotion, no
+        # demotion). A flow frozen before it ever had a state is simply never promoted.
+        if evidence.held_state is not None:
+            return cast(State, evidence.held_state), RULE_FROZEN
+        crowd_allows = False
     if (
         evidence.b_milli >= to_milli(params.opposition_min)
         and evidence.b_milli >= params.opposition_ratio * evidence.a_milli

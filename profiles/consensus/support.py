@@ -30,6 +30,8 @@ class Support:
 
     a_milli: Int64Array
     k: Int64Array
+    # groups with support from a member at params.trusted_level or above (observation or up-vote)
+    k_trusted: Int64Array
     b_milli: Int64Array
     candidate_milli: Int64Array
     exposure_milli: int
@@ -118,6 +120,8 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
         if factor == 0.0:
             continue
         multiplier = age_factor(obs.last_seen, inp.as_of, params) * factor
+        if inp.region is not None and obs.region != inp.region:
+            multiplier *= params.region_other_factor
         counted.append(index)
         multipliers.append(multiplier)
         exposures.append(multiplier * min(1.0, obs.window_hours / params.window_normaliser_hours))
@@ -150,7 +154,13 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     snapshots: list[ContributorSnapshot] = [contributors[c] for c in observers]
     w_allow = np.array([allow_weight(c, params) for c in snapshots], dtype=np.float64)
     w_candidate = np.array([candidate_weight(c, params) for c in snapshots], dtype=np.float64)
-    allow = _group_rows(np.rint(best * w_allow[:, None] * MILLI).astype(np.int64), row_groups, len(groups))
+    terms = np.rint(best * w_allow[:, None] * MILLI).astype(np.int64)
+    allow = _group_rows(terms, row_groups, len(groups))
+    levels = np.array([c.trust_level for c in snapshots], dtype=np.int64)
+    trusted_rows = np.flatnonzero(levels >= params.trusted_level)
+    trusted = np.zeros(allow.shape, dtype=np.bool_)
+    if len(trusted_rows):
+        trusted |= _group_rows((terms[trusted_rows] > 0).astype(np.int64), row_groups[trusted_rows], len(groups)) > 0
     # The recount differs only in the rows whose weight differs (TL0): add just those.
     differs = np.flatnonzero(w_candidate != w_allow)
     candidate = allow.copy()
@@ -169,6 +179,7 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     support = Support(
         a_milli=np.zeros(n_flows, dtype=np.int64),
         k=np.zeros(n_flows, dtype=np.int64),
+        k_trusted=np.zeros(n_flows, dtype=np.int64),
         b_milli=np.zeros(n_flows, dtype=np.int64),
         candidate_milli=np.zeros(n_flows, dtype=np.int64),
         exposure_milli=0,
@@ -191,6 +202,8 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
             if term > 0:
                 allow[group_index[voter.group], column] += term
                 candidate[group_index[voter.group], column] += term
+                if voter.trust_level >= params.trusted_level:
+                    trusted[group_index[voter.group], column] = True
                 counts = True
         if mine is None and (voter.trust_level >= params.min_approval_level or voter.is_moderator):
             support.approved_by_vote.add(column)
@@ -201,6 +214,7 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     allow = np.minimum(allow, cap)
     support.a_milli = allow.sum(axis=0)
     support.k = (allow > 0).sum(axis=0)
+    support.k_trusted = (trusted & (allow > 0)).sum(axis=0)
     support.candidate_milli = np.minimum(candidate, cap).sum(axis=0)
 
     # Step 3: opposition, from TL2+ down-votes of groups that do not support the flow.

@@ -1,6 +1,6 @@
 """Steps 1 and the weight table: how much one contributor's observation or vote counts.
 
-The trust-level table of CONSENSUS.md lives here and nowhere else.
+The trust-level table of docs/consensus.md lives here and nowhere else.
 """
 
 from __future__ import annotations
@@ -47,9 +47,13 @@ def firmware_factor(
 ) -> float:
     """1 for the target firmware, 0.5^k for k <= 2 versions older, 0.5 for unknown, else 0.
 
-    `firmware` None means unknown; `target` None means the model has no known firmware yet.
+    `firmware` None means unknown; `target` None means the scope resolves to no known
+    firmware, where an unknown-firmware observation is as informative as any (factor 1
+    from params 2026-11-28 on).
     """
     if firmware is None:
+        if target is None:
+            return params.firmware_unknown_factor_without_known
         return params.firmware_unknown_factor
     if target is None:
         return 0.0

@@ -7,7 +7,14 @@ from datetime import datetime
 
 from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
 
-from profiles.consensus.inputs import ContributorSnapshot, ModelContext, ModeratorDecision, Observation, Vote
+from profiles.consensus.inputs import (
+    HELD_STATES,
+    ContributorSnapshot,
+    ModelContext,
+    ModeratorDecision,
+    Observation,
+    Vote,
+)
 from profiles.consensus.risk import registrable_domain
 from profiles.models import (
     LATEST,
@@ -43,6 +50,8 @@ class ModelInputs:
     current_profiles: dict[str, ConsensusProfile]
     condition_since: dict[str, dict[str, datetime]]
     previous_states: dict[str, dict[str, str]]
+    # per scope, the previous state of each frozen flow (engine spelling): what a freeze holds
+    held_states: dict[str, dict[str, str]]
     submission_contributors: dict[str, int]
     flow_ids: dict[str, int]
     newest_input_at: datetime
@@ -128,6 +137,11 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         states.setdefault(scope, {})[key] = state
         if since is not None:
             holds.setdefault(scope, {})[key] = since
+    frozen = {d.flow_key for d in decisions if d.kind == "freeze"}
+    held = {
+        scope: {key: state.upper() for key, state in by_key.items() if key in frozen and state.upper() in HELD_STATES}
+        for scope, by_key in states.items()
+    }
     return ModelInputs(
         device_model=device_model,
         context=context,
@@ -139,6 +153,7 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         current_profiles=current,
         condition_since=holds,
         previous_states=states,
+        held_states=held,
         submission_contributors={str(row[0]): row[1] for row in rows},
         flow_ids={flow.key: pk for pk, flow in flows.items()},
         newest_input_at=newest_input_at or device_model.created_at,

@@ -293,6 +293,7 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
                 votes=inputs.votes,
                 moderator_decisions=inputs.decisions,
                 condition_since=inputs.condition_since.get(scope, {}),
+                previous_states=inputs.held_states.get(scope, {}),
             )
             for scope in inputs.scopes
         ]

@@ -1,4 +1,4 @@
-"""CONSENSUS.md invariants 1-4 and 7, property-based over small random crowds."""
+"""docs/consensus.md invariants 1-4, 7 and the freeze, property-based over small random crowds."""
 
 from __future__ import annotations
 
@@ -9,14 +9,26 @@ from datetime import timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from profiles.consensus import ConsensusInput, ContributorSnapshot, Observation, Vote, compute, result_bytes
+from profiles.consensus import (
+    ConsensusInput,
+    ContributorSnapshot,
+    ModeratorDecision,
+    Observation,
+    Vote,
+    compute,
+    result_bytes,
+)
 from profiles.consensus.result import ConsensusResult
 from profiles.mud.flows import Flow
 from tests.consensus.factories import (
     AS_OF,
     CONTEXT,
+    HIGH_BUCKET,
+    HIGH_IP,
     OLD,
     POOL,
+    THIRD,
+    THIRD_CDN,
     allowed,
     crowds,
     firmware_st,
@@ -258,3 +270,104 @@ def test_support_only_decays_as_time_passes(inp: ConsensusInput, hours: int) -> 
         a, candidate = support_now[row.key]
         assert row.evidence.a_milli <= a
         assert row.evidence.candidate_milli <= candidate
+
+
+# Invariants 3 and 4 as extended by issue 9: trust levels below TL2 corroborate, never decide.
+LOW_TRUST_TARGETS = (THIRD, THIRD_CDN, HIGH_IP, HIGH_BUCKET)
+
+
+@SETTINGS
+@given(
+    crowds(),
+    st.sampled_from(LOW_TRUST_TARGETS),
+    st.integers(1, 120),
+    st.lists(st.sampled_from((0.5, 0.7, 0.9, 1.0)), min_size=1),
+    st.integers(1, 40),
+    st.booleans(),
+)
+def test_no_number_of_tl0_or_tl1_accounts_gets_a_third_party_or_high_risk_flow_allowed(
+    inp: ConsensusInput, flow: Flow, n: int, reputations: list[float], n_groups: int, approved: bool
+) -> None:
+    # Whatever the honest crowd did, remove every TL2+ support of `flow` (observations and
+    # up-votes), then let any number of TL0/TL1 accounts in any grouping observe it, with a
+    # moderator's approval and a hold that passed long ago.
+    trusted = {c.id for c in inp.contributors if c.trust_level >= 2}
+    observations = tuple(
+        replace(o, flows=o.flows - {flow}) if o.contributor_id in trusted else o
+        for o in inp.observations
+        if o.contributor_id in trusted and o.flows - {flow}  # keep honest exposure, drop TL0/1 inputs
+    )
+    votes = tuple(v for v in inp.votes if v.flow_key != flow.key and v.contributor_id in trusted)
+    low = tuple(
+        ContributorSnapshot(f"low{i}", i % 2, reputations[i % len(reputations)], f"lg{i % n_groups}") for i in range(n)
+    )
+    crowd = replace(
+        inp,
+        contributors=(*inp.contributors, *low),
+        observations=(*observations, *(seen(f"low-s{i}", c.id, [flow, *POOL[:2]]) for i, c in enumerate(low))),
+        votes=votes,
+        moderator_decisions=(ModeratorDecision("ok", "approve", flow.key),) if approved else (),
+        manufacturer_statements=(),
+        condition_since={flow.key: AS_OF - timedelta(days=60)},
+    )
+    row = compute(crowd).decision(flow.key)
+    assert row is not None and row.risk_class in ("T", "H")
+    assert row.evidence.k_trusted == 0
+    assert row.state != "ALLOWED"
+
+
+@SETTINGS
+@given(st.integers(2, 80), st.lists(st.sampled_from((0.5, 0.7, 0.9, 1.0)), min_size=1), st.integers(1, 3))
+def test_a_high_risk_flow_needs_two_trusted_groups_even_with_an_approval(
+    n: int, reputations: list[float], members_in_one_group: int
+) -> None:
+    people = [member(f"p{i}", 1, reputations[i % len(reputations)]) for i in range(n)]
+    # Up to three TL3 accounts, all in one independence group: one trusted group.
+    trusted = [member(f"t{i}", 3, 1.0, group="one") for i in range(members_in_one_group)]
+    inp = ConsensusInput(
+        model_id="m",
+        firmware="latest",
+        as_of=AS_OF,
+        context=CONTEXT,
+        contributors=(*people, *trusted),
+        observations=tuple(seen(f"s{p.id}", p.id, [HIGH_IP]) for p in (*people, *trusted)),
+        moderator_decisions=(ModeratorDecision("ok", "approve", HIGH_IP.key),),
+        condition_since={HIGH_IP.key: AS_OF - timedelta(days=30)},
+    )
+    row = compute(inp).decision(HIGH_IP.key)
+    assert row is not None and row.evidence.k_trusted == 1 and row.state != "ALLOWED"
+    # A second trusted group is what was missing (with enough support from the rest).
+    second = replace(
+        inp,
+        contributors=(*inp.contributors, member("t-other", 2, 0.9)),
+        observations=(*inp.observations, seen("s-t-other", "t-other", [HIGH_IP])),
+    )
+    again = compute(second).decision(HIGH_IP.key)
+    assert again is not None and again.evidence.k_trusted == 2
+    # The hold has run for 30 days, so the keep threshold (LB 0.35) applies.
+    assert again.evidence.was_met
+    assert again.state == ("ALLOWED" if again.lb >= 0.35 else "CANDIDATE")
+
+
+@SETTINGS
+@given(crowds(), st.data())
+def test_a_freeze_holds_the_previous_state_of_a_flow(inp: ConsensusInput, data: st.DataObject) -> None:
+    before = compute(replace(inp, manufacturer_statements=()))
+    held = {
+        row.key: data.draw(st.sampled_from(("ALLOWED", "CANDIDATE", "REJECTED", "OUT"))) for row in before.decisions
+    }
+    freezes = tuple(ModeratorDecision(f"ice-{i}", "freeze", key) for i, key in enumerate(sorted(held)))
+    rejected = {d.flow_key for d in inp.moderator_decisions if d.kind == "reject"}
+    after = compute(
+        replace(
+            inp,
+            manufacturer_statements=(),
+            moderator_decisions=(*inp.moderator_decisions, *freezes),
+            previous_states=held,
+        )
+    )
+    for row in after.decisions:
+        if row.key in rejected:
+            assert (row.state, row.rule) == ("REJECTED", "6.2-moderator")  # a moderator's own ruling still applies
+        else:
+            assert (row.state, row.rule) == (held[row.key], "6.2-frozen")

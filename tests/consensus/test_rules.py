@@ -99,7 +99,8 @@ def test_latest_means_the_newest_known_firmware() -> None:
         [member("a", 3)], [seen("1", "a", [VENDOR], firmware=None)], context=ModelContext(firmware_order=())
     )
     assert empty.resolved_firmware is None
-    assert compute(empty).decisions[0].evidence.a_milli == 500
+    # No firmware known at all: unknown firmware is as informative as any, so it counts in full.
+    assert compute(empty).decisions[0].evidence.a_milli == 1000
 
 
 def test_bad_inputs_fail_loudly() -> None:
@@ -143,3 +144,24 @@ def test_the_engine_reads_no_clock() -> None:
     )
     assert compute(inp).decisions[0].evidence.a_milli == 800
     assert AS_OF.year == 2026
+
+
+def test_a_regional_variant_weighs_its_region_fully_and_the_others_at_the_factor() -> None:
+    from dataclasses import replace
+
+    people = [member("eu1", 3), member("eu2", 3), member("us1", 3), member("anon", 3)]
+    observations = [
+        replace(seen("1", "eu1", [VENDOR], firmware=None), region="Western Europe"),
+        replace(seen("2", "eu2", [VENDOR], firmware=None), region="Western Europe"),
+        replace(seen("3", "us1", [VENDOR], firmware=None), region="Northern America"),
+        seen("4", "anon", [VENDOR], firmware=None),  # no country named: "another region"
+    ]
+    context = ModelContext(firmware_order=())
+    base = consensus_input(people, observations, context=context)
+    assert compute(base).decisions[0].evidence.a_milli == 4000
+    europe = compute(replace(base, region="Western Europe"))
+    assert (europe.region, europe.decisions[0].evidence.a_milli) == ("Western Europe", 3000)
+    assert europe.decisions[0].evidence.n_milli == 3000
+    america = compute(replace(base, region="Northern America"))
+    assert america.decisions[0].evidence.a_milli == 2500
+    assert compute(base).input_digest != europe.input_digest != america.input_digest

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from profiles.consensus import DEFAULT_PARAMS, ContributorSnapshot, allow_weight, candidate_weight
+from profiles.consensus.params import PARAMS_2026_11_1
 from profiles.consensus.weights import age_factor, firmware_factor
 from tests.consensus.factories import AS_OF, FIRMWARE
 
@@ -51,9 +52,14 @@ def test_an_observation_from_the_future_counts_as_new() -> None:
         ("1.0", "4.0", 0.0),  # older than 2 versions
         ("4.0", "3.0", 0.0),  # newer
         (None, "4.0", 0.5),  # unknown
-        (None, None, 0.5),
+        (None, None, 1.0),  # unknown, and no firmware known for the scope: nothing better to name
         ("2.0", None, 0.0),
     ],
 )
 def test_firmware_factor(firmware: str | None, target: str | None, factor: float) -> None:
     assert firmware_factor(firmware, target, POSITION, DEFAULT_PARAMS) == factor
+
+
+def test_the_first_parameter_set_halves_unknown_firmware_even_where_none_is_known() -> None:
+    assert firmware_factor(None, None, POSITION, PARAMS_2026_11_1) == 0.5
+    assert firmware_factor(None, "4.0", POSITION, PARAMS_2026_11_1) == 0.5
