@@ -191,6 +191,11 @@ MUDHUB_VOTES_PER_DAY = {0: 0, 1: 0, 2: 30, 3: 60}
 MUDHUB_SIGNUPS_PER_NETWORK_PER_DAY = env.int("MUDHUB_SIGNUPS_PER_NETWORK_PER_DAY", default=3)
 # How many proxies in front of mudhub append to X-Forwarded-For (0: use the peer address).
 REST_FRAMEWORK_NUM_PROXIES = env.int("MUDHUB_NUM_PROXIES", default=0)
+# Login lockouts (profiles/services/logins.py): failures before a username, or a /24 (/48)
+# network, is locked, and for how long (also how long failures are remembered).
+MUDHUB_LOGIN_FAILURES_PER_USERNAME = env.int("MUDHUB_LOGIN_FAILURES_PER_USERNAME", default=5)
+MUDHUB_LOGIN_FAILURES_PER_NETWORK = env.int("MUDHUB_LOGIN_FAILURES_PER_NETWORK", default=20)
+MUDHUB_LOGIN_LOCKOUT_SECONDS = env.int("MUDHUB_LOGIN_LOCKOUT_SECONDS", default=900)
 MUDHUB_MAX_BODY_BYTES = env.int("MUDHUB_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MUDHUB_MAX_BODY_BYTES + 64 * 1024
 

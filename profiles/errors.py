@@ -27,13 +27,21 @@ def problems_from(items: list[Any], prefix: str = "") -> list[dict[str, str]]:
 
 class DomainError(Exception):
     def __init__(
-        self, code: str, message: str, *, status: int = 400, problems: list[dict[str, str]] | None = None
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        problems: list[dict[str, str]] | None = None,
+        retry_after: int | None = None,
     ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
         self.problems = problems or []
+        # Seconds after which the same request may succeed (a 429 or 503): the Retry-After header.
+        self.retry_after = retry_after
 
 
 class NotFound(DomainError):

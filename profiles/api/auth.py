@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,9 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from profiles.api.throttles import AnonThrottle, SignupThrottle, network_of
-from profiles.errors import DomainError
+from profiles.api.throttles import AnonThrottle, SignupThrottle, client_network, network_of
 from profiles.services.accounts import contributor_for, user_register
+from profiles.services.logins import login_authenticate
 
 
 class RegisterSerializer(serializers.Serializer):
@@ -68,15 +67,18 @@ class TokenView(APIView):
                     "expiry": serializers.DateTimeField(),
                     "username": serializers.CharField(),
                 },
-            )
+            ),
+            401: OpenApiResponse(description="unknown username or wrong password (`invalid_credentials`)"),
+            429: OpenApiResponse(
+                description="too many failed logins for this username or client network (`login_locked`); "
+                "the Retry-After header says when to try again"
+            ),
         },
     )
     def post(self, request: Request) -> Response:
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, **data.validated_data)
-        if user is None:
-            raise DomainError("invalid_credentials", "Unknown username or wrong password.", status=401)
+        user = login_authenticate(request=request, **data.validated_data, network=client_network(request))
         contributor_for(user)
         return Response(_token_body(user))
 

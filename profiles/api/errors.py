@@ -48,7 +48,11 @@ def flatten_detail(detail: Any, path: str = "") -> list[dict[str, str]]:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        return Response(error_body(exc.code, exc.message, exc.problems), status=exc.status)
+        body = error_body(exc.code, exc.message, exc.problems)
+        if exc.retry_after is None:
+            return Response(body, status=exc.status)
+        body["retry_after"] = exc.retry_after
+        return Response(body, status=exc.status, headers={"Retry-After": str(exc.retry_after)})
     if isinstance(exc, RequestDataTooBig):
         return Response(
             error_body("payload_too_large", "The request body is larger than this server accepts."),

@@ -28,6 +28,11 @@ def network_of(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
 
 
+def client_network(request: Any) -> str:
+    """The /24 or /48 of the client (behind MUDHUB_NUM_PROXIES proxies), of a DRF or Django request."""
+    return network_of(AnonRateThrottle().get_ident(request))
+
+
 class _FailOpen:
     """Limits are counted in the cache; when the cache is down, requests pass (and the outage
     is logged): a Redis outage must not turn submissions and reads into errors."""

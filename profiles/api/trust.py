@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from profiles.api.throttles import VoteThrottle
+from profiles.api.throttles import VoteThrottle, network_of
 from profiles.models import (
     ConsensusFlow,
     Contributor,
@@ -25,6 +25,7 @@ from profiles.models import (
     Vote,
 )
 from profiles.services.accounts import contributor_for
+from profiles.services.logins import login_lockout_lift
 from profiles.services.moderation import decision_record, frozen_flow_ids, submission_report
 from profiles.services.votes import vote_cast, vote_withdraw
 
@@ -194,6 +195,40 @@ class SubmissionReportView(APIView):
             reporter=contributor_for(request.user), submission=submission, reason=data.validated_data["reason"]
         )
         return Response({"id": report.pk, "submission": submission.pk}, status=status.HTTP_201_CREATED)
+
+
+class LockoutLiftSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, required=False)
+    network = serializers.IPAddressField(required=False, help_text="an address; its /24 (IPv4) or /48 (IPv6) is lifted")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("username") and not attrs.get("network"):
+            raise serializers.ValidationError("name a username, a network address, or both")
+        return attrs
+
+
+class LoginLockoutLiftView(APIView):
+    """Lift a login lockout early (a locked-out member wrote to the moderators)."""
+
+    permission_classes = [IsModerator]
+
+    @extend_schema(
+        request=LockoutLiftSerializer,
+        responses={
+            200: OpenApiResponse(
+                description="`lifted` lists the scopes (`username`, `network`) that were locked; their failure "
+                "counts are forgotten either way"
+            )
+        },
+    )
+    def post(self, request: Request) -> Response:
+        data = LockoutLiftSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        username = data.validated_data.get("username", "")
+        address = data.validated_data.get("network", "")
+        network = network_of(address) if address else ""
+        lifted = login_lockout_lift(username=username, network=network, by=request.user.get_username())
+        return Response({"username": username or None, "network": network or None, "lifted": lifted})
 
 
 # --- contributors ---------------------------------------------------------------------------

@@ -18,6 +18,7 @@ urlpatterns = [
     path("auth/token/", auth.TokenView.as_view(), name="token"),
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("changes/", catalog.ChangesView.as_view(), name="changes"),
+    path("moderation/login-lockouts/lift/", trust.LoginLockoutLiftView.as_view(), name="login-lockout-lift"),
     path("moderation/queue/", trust.ModerationQueueView.as_view(), name="moderation-queue"),
     path(
         "device-models/<id:pk>/versions/<id:a>/diff/<id:b>/",
