@@ -59,6 +59,7 @@ if PRODUCTION:
 SECRET_KEY = env.str("SECRET_KEY", default="") or _dev_secret_key()
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "profiles.api.errors.csrf_failure"
 
 # The public origin gateways fetch MUD files from; it is written into every mud-url, which
 # RFC 8520 requires to be https (in production a TLS proxy or CDN sits in front).
@@ -83,10 +84,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "profiles.middleware.JsonNotFoundMiddleware",
+    "profiles.middleware.JsonErrorMiddleware",
+    "profiles.middleware.ControlCharacterMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    "profiles.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -219,8 +221,8 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["profiles.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["profiles.api.parsers.RawJSONParser"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "profiles.api.strict.FilterBackend",
+        "profiles.api.strict.OrderingFilter",
     ],
     "DEFAULT_PAGINATION_CLASS": "profiles.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,

@@ -7,6 +7,7 @@ max-age come from the cache in one read. Revalidation (If-None-Match) answers 30
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from profiles.api.errors import error_body
@@ -32,6 +33,8 @@ def _not_found(manufacturer: str, model: str, firmware: str) -> JsonResponse:
     return JsonResponse(body, status=404)
 
 
+# A gateway never writes: any other method is a JSON 405 (JsonErrorMiddleware), not a CSRF page.
+@csrf_exempt
 @require_safe
 def mud_file(request: HttpRequest, manufacturer: str, model: str, firmware: str = LATEST) -> HttpResponseBase:
     served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=firmware)

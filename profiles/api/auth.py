@@ -12,18 +12,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from profiles.api.strict import StrictInputMixin
 from profiles.api.throttles import AnonThrottle, SignupThrottle, client_network, network_of
 from profiles.services.accounts import contributor_for, user_register
 from profiles.services.logins import login_authenticate
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(StrictInputMixin, serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, write_only=True, trim_whitespace=False)
 
 
-class CredentialsSerializer(serializers.Serializer):
+class CredentialsSerializer(StrictInputMixin, serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=128, trim_whitespace=False)
 

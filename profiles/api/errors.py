@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig, SuspiciousOperation
-from django.http import Http404, HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.csrf import csrf_failure as django_csrf_failure
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -92,6 +93,14 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return JsonResponse(error_body("not_found", f"Nothing is at {request.path}."), status=404)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: JSON for API clients and gateways, Django's page for browsers."""
+    if "text/html" in request.META.get("HTTP_ACCEPT", ""):
+        return django_csrf_failure(request, reason)
+    message = f"CSRF verification failed: {reason}" if reason else "CSRF verification failed."
+    return JsonResponse(error_body("csrf_failed", message), status=403)
 
 
 def server_error(request: HttpRequest) -> JsonResponse:

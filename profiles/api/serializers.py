@@ -1,43 +1,35 @@
 from __future__ import annotations
 
-from typing import Any
-
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
 
+from profiles.api.strict import StrictInputMixin, no_control_characters
 from profiles.models import Change, ConsensusFlow, ConsensusProfile, DeviceModel, Manufacturer, Submission
 
 
-class DeviceInSerializer(serializers.Serializer):
-    manufacturer = serializers.CharField(max_length=200, required=False)
-    model = serializers.CharField(max_length=200, required=False)
-    firmware = serializers.CharField(max_length=100, required=False, allow_blank=True)
+class DeviceInSerializer(StrictInputMixin, serializers.Serializer):
+    manufacturer = serializers.CharField(max_length=200, required=False, validators=[no_control_characters])
+    model = serializers.CharField(max_length=200, required=False, validators=[no_control_characters])
+    firmware = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, validators=[no_control_characters]
+    )
 
 
-class ObservationInSerializer(serializers.Serializer):
+class ObservationInSerializer(StrictInputMixin, serializers.Serializer):
     start = serializers.DateTimeField(required=False)
     end = serializers.DateTimeField(required=False)
-    collector = serializers.CharField(max_length=200, required=False, help_text="the collector installation token")
+    collector = serializers.CharField(
+        max_length=200,
+        required=False,
+        validators=[no_control_characters],
+        help_text="the collector installation token",
+    )
 
 
-class SubmissionInSerializer(serializers.Serializer):
+class SubmissionInSerializer(StrictInputMixin, serializers.Serializer):
     device = DeviceInSerializer(required=False, default=dict)
     observation = ObservationInSerializer(required=False)
     mud = serializers.JSONField(required=False, help_text="a MUD file (RFC 8520 JSON, or a pre-RFC dialect)")
     flows = serializers.JSONField(required=False, help_text="instead of `mud`: a list of flows in the native form")
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        # Unknown members are reported with the field errors, not after them: one round trip.
-        unknown = sorted(set(data) - set(self.fields)) if isinstance(data, dict) else []
-        errors = {name: [ErrorDetail("unknown member", code="unknown_member")] for name in unknown}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
-            raise serializers.ValidationError({**detail, **errors}) from None
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
 
 class ManufacturerSerializer(serializers.ModelSerializer):

@@ -13,6 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from profiles.api.strict import StrictInputMixin, no_control_characters
 from profiles.api.throttles import VoteThrottle, network_of
 from profiles.models import (
     ConsensusFlow,
@@ -32,11 +33,13 @@ from profiles.services.votes import vote_cast, vote_withdraw
 # --- votes ----------------------------------------------------------------------------------
 
 
-class VoteSerializer(serializers.ModelSerializer):
+class VoteSerializer(StrictInputMixin, serializers.ModelSerializer):
     voter = serializers.CharField(source="voter.user.username", read_only=True)
     device_model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all())
     flow = serializers.CharField(source="flow.key", help_text="the flow's canonical key")
-    firmware = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    firmware = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, validators=[no_control_characters]
+    )
     value = serializers.ChoiceField(choices=[1, -1])
 
     class Meta:
@@ -85,7 +88,7 @@ class IsModerator(permissions.BasePermission):
         return bool(contributor and contributor.is_moderator)
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(StrictInputMixin, serializers.ModelSerializer):
     moderator = serializers.CharField(source="moderator.user.username", read_only=True, default=None)
     flow = serializers.CharField(source="flow.key", required=False, allow_blank=True)
     contributor = serializers.SlugRelatedField(
@@ -181,7 +184,7 @@ class ModerationQueueView(APIView):
         )
 
 
-class ReportSerializer(serializers.Serializer):
+class ReportSerializer(StrictInputMixin, serializers.Serializer):
     reason = serializers.CharField(max_length=1000)
 
 
@@ -197,7 +200,7 @@ class SubmissionReportView(APIView):
         return Response({"id": report.pk, "submission": submission.pk}, status=status.HTTP_201_CREATED)
 
 
-class LockoutLiftSerializer(serializers.Serializer):
+class LockoutLiftSerializer(StrictInputMixin, serializers.Serializer):
     username = serializers.CharField(max_length=150, required=False)
     network = serializers.IPAddressField(required=False, help_text="an address; its /24 (IPv4) or /48 (IPv6) is lifted")
 

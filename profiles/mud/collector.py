@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from .errors import Problem
@@ -31,6 +32,8 @@ PRE_RFC_MESSAGE = (
     "pre-RFC draft syntax ({member}): this file follows a MUD draft, not RFC 8520/RFC 8519; "
     "convert it (name/type, aces/ace, ipv4/tcp containers) before importing it"
 )
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 Mode = Literal["strict", "import"]
 MODES: tuple[str, ...] = ("strict", "import")
@@ -97,6 +100,10 @@ class Collector:
             return None
         if len(value) > self.limits.max_string_length:
             self.error("string-too-long", path, f"longer than {self.limits.max_string_length} characters")
+            return None
+        if not value.isprintable() and _CONTROL.search(value):
+            # NUL cannot be stored in PostgreSQL text, and none of them belongs in a name or URL.
+            self.error("control-character", path, "contains a control character (U+0000-U+001F, U+007F-U+009F)")
             return None
         if not value.isascii():
             try:

@@ -59,10 +59,12 @@ CODES: dict[str, str] = {
     "name-length": "an ACL or ACE name outside 1..Limits.max_name_length characters",
     "string-too-long": "a string longer than Limits.max_string_length",
     "invalid-string": "a string that cannot be encoded as UTF-8 (lone surrogate)",
+    "control-character": "a string with a control character (U+0000-U+001F, U+007F-U+009F)",
     # values
     "unsupported-mud-version": "mud-version is not 1",
     "invalid-mud-url": "mud-url is not an absolute https URL with a host name",
     "invalid-uri": "a URI member is not a URI",
+    "invalid-uri-scheme": "a URI with a scheme its member cannot mean (javascript:, data:, file:, ...)",
     "invalid-date": "a date is not RFC 3339 with a UTC offset",
     "out-of-range": "a number outside the range of its YANG type",
     "invalid-identity": "an identityref value that RFC 8519 does not define",

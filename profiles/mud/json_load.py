@@ -11,8 +11,12 @@ from .errors import MudValidationError, Problem
 from .limits import DEFAULT_LIMITS, Limits
 
 _BOM = b"\xef\xbb\xbf"
-# A lone surrogate can only come from an escape (backslash-u D800..DFFF): UTF-8 text cannot hold one.
-_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+# What load_json refuses in any string: a lone surrogate, which can only come from an escape
+# (UTF-8 text cannot hold one), and the control characters but tab, line feed and carriage
+# return (NUL cannot be stored in PostgreSQL text; the others belong in no name, URL or text).
+# JSON text needs an escape for C0 controls; DEL and the C1 controls may also appear raw.
+_SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\\u00[01890][0-9a-fA-F]|\\u007[fF]|\\[bf]|\x7f|\xc2[\x80-\x9f]")
+_BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 class _DupDict(dict[str, Any]):
@@ -181,8 +185,10 @@ def load_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
     Raises MudValidationError listing every problem: not UTF-8, not JSON, too large or too
     deep, a member twice in one object (`duplicate-key`: the last one would silently win, so
     the bytes kept would not be the document validated), a lone surrogate escape in a name
-    or a string (`invalid-string`: no UTF-8 text, database or JSON encoder can hold it).
-    Paths and messages never carry the surrogate itself, so the error can always be encoded.
+    or a string (`invalid-string`: no UTF-8 text, database or JSON encoder can hold it), a
+    control character but tab, line feed and carriage return (`control-character`: NUL
+    cannot be stored in PostgreSQL text, and none belongs in a name, URL or text). Paths and
+    messages never carry a surrogate itself, so the error can always be encoded.
     """
     col = Collector("strict", limits)
     try:
@@ -195,8 +201,8 @@ def load_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         value = _parse_text(text, raw, col)
     except Abort:
         raise MudValidationError([_printable(p) for p in col.errors]) from None
-    if _SURROGATE_ESCAPE.search(raw):
-        _report_lone_surrogates(value, "", col)
+    if _SUSPECT.search(raw):
+        _report_bad_strings(value, "", col)
         if col.errors:
             raise MudValidationError(col.errors)
     return value
@@ -210,25 +216,28 @@ def _printable(problem: Problem) -> Problem:
     return Problem(problem.code, _escaped(problem.path), _escaped(problem.message))
 
 
-def _has_surrogate(text: str) -> bool:
-    if text.isascii():
-        return False
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return True
-    return False
+def _string_problem(text: str) -> tuple[str, str] | None:
+    if text.isprintable():  # neither a control character nor a surrogate
+        return None
+    if _BODY_CONTROL.search(text):
+        return "control-character", "a control character (other than tab, line feed, carriage return)"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid-string", "a lone surrogate escape (\\uD800-\\uDFFF alone)"
+    return None
 
 
-def _report_lone_surrogates(node: Any, path: str, col: Collector) -> None:
+def _report_bad_strings(node: Any, path: str, col: Collector) -> None:
     if isinstance(node, dict):
         for key, child in node.items():
             here = pointer(path, _escaped(key))
-            if _has_surrogate(key):
-                col.error("invalid-string", here, f"the member name {_escaped(key)!r} holds a lone surrogate escape")
-            _report_lone_surrogates(child, here, col)
+            if (found := _string_problem(key)) is not None:
+                col.error(found[0], here, f"the member name {_escaped(key)!r} holds {found[1]}")
+            _report_bad_strings(child, here, col)
     elif isinstance(node, list):
         for i, child in enumerate(node):
-            _report_lone_surrogates(child, pointer(path, i), col)
-    elif isinstance(node, str) and _has_surrogate(node):
-        col.error("invalid-string", path, "the string holds a lone surrogate escape (\\uD800-\\uDFFF alone)")
+            _report_bad_strings(child, pointer(path, i), col)
+    elif isinstance(node, str) and (found := _string_problem(node)) is not None:
+        col.error(found[0], path, f"the string holds {found[1]}")

@@ -12,7 +12,7 @@ from functools import lru_cache
 
 from .collector import PRE_RFC_MEMBERS, Collector, json_type, pointer
 from .flows import PortMatch
-from .values import ValueProblem, canonical_host, canonical_mac, canonical_prefix, check_uri, ip_literal
+from .values import ValueProblem, canonical_host, canonical_mac, canonical_prefix, check_peer_uri, ip_literal
 
 MUD_MATCH = "ietf-mud:mud"
 INITIATED = "ietf-mud:direction-initiated"
@@ -93,10 +93,10 @@ def quiet_host(text: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-def quiet_uri(text: str) -> bool:
+def quiet_uri(kind: str, text: str) -> bool:
     """Whether a model or controller URI reads without a word: a URI, and no warning for it."""
     try:
-        check_uri(text)
+        check_peer_uri(kind, text)
     except ValueProblem:
         return False
     return text != GATEWAY_URN and (not text.startswith("urn:ietf:params:mud:") or text in REGISTERED_CONTROLLERS)
@@ -120,7 +120,7 @@ class LeafReader:
         if type(leaf) is not str:
             return None
         if key == "controller" or key == "model":
-            if leaf.isascii() and len(leaf) <= self.max_string_length and quiet_uri(leaf):
+            if leaf.isascii() and len(leaf) <= self.max_string_length and quiet_uri(key, leaf):
                 return key, leaf
             return None
         if key == "manufacturer":
@@ -322,7 +322,7 @@ class LeafReader:
                 if text is None:
                     continue
                 try:
-                    uri = check_uri(text)
+                    uri = check_peer_uri(key, text)
                 except ValueProblem as exc:
                     col.error(exc.code, kpath, str(exc))
                     continue

@@ -6,7 +6,14 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 from .collector import Collector, pointer
-from .values import ValueProblem, check_https_url, check_uri, parse_date
+from .values import (
+    DOCUMENTATION_SCHEMES,
+    SIGNATURE_SCHEMES,
+    ValueProblem,
+    check_https_url,
+    check_uri_scheme,
+    parse_date,
+)
 
 MUD = "ietf-mud:mud"
 POLICIES: dict[str, str] = {"from-device-policy": "from-device", "to-device-policy": "to-device"}
@@ -124,13 +131,13 @@ def parse_meta(value: object, path: str, col: Collector) -> tuple[MudMeta, dict[
         if validity is not None:
             values["cache_validity"] = validity
 
-    for name in ("mud-signature", "documentation"):
+    for name, schemes in (("mud-signature", SIGNATURE_SCHEMES), ("documentation", DOCUMENTATION_SCHEMES)):
         if name in mud and (text := col.string(mud[name], member(name))) is not None:
             if text == "":
                 col.warn("empty-value", member(name), f"empty {name} dropped")
                 continue
             try:
-                values[name.replace("-", "_")] = check_uri(text)
+                values[name.replace("-", "_")] = check_uri_scheme(text, schemes, name)
             except ValueProblem as exc:
                 col.error(exc.code, member(name), str(exc))
 

@@ -172,7 +172,7 @@ def _ace_count(item: object) -> int:
 
 def _name(obj: dict[str, Any], path: str, col: Collector, what: str) -> str | None:
     name = obj.get("name")
-    if type(name) is str and 1 <= len(name) <= col.limits.max_name_length and name.isascii():
+    if type(name) is str and 1 <= len(name) <= col.limits.max_name_length and name.isascii() and name.isprintable():
         return name
     if "name" not in obj:
         col.error("missing-member", pointer(path, "name"), f"an {what} needs a name")
@@ -227,7 +227,7 @@ def _ace_list(value: object, path: str, col: Collector) -> list[tuple[str, dict[
             continue
         name = ace.get("name")
         # The common case of _name, inline: one call fewer per ACE.
-        if not (type(name) is str and 1 <= len(name) <= max_length and name.isascii()):
+        if not (type(name) is str and 1 <= len(name) <= max_length and name.isascii() and name.isprintable()):
             name = _name(ace, ace_path, col, "ACE")
             if name is None:
                 continue

@@ -100,6 +100,47 @@ def check_uri(text: str) -> str:
     return text
 
 
+# A controller class named without a scheme ("bacnet", "remote-host": DAQ's files). Not an
+# absolute URI, but nothing a browser or a manager could follow or run; kept as a name.
+_CONTROLLER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z", re.ASCII)
+# The schemes each URI member of a MUD file can mean (RFC 8520). Anything else (javascript:,
+# data:, file:, ...) is refused: these values end up as links on web pages.
+MODEL_SCHEMES = ("https",)  # a model is a MUD URL
+CONTROLLER_SCHEMES = ("urn", "https")  # a registered URN, or a private https URI (NIST)
+SIGNATURE_SCHEMES = ("https",)
+DOCUMENTATION_SCHEMES = ("https", "http")
+
+
+@lru_cache(maxsize=4096)
+def check_uri_scheme(text: str, schemes: tuple[str, ...], what: str) -> str:
+    """A URI whose scheme is one of `schemes` (http(s) ones with a host); a controller may
+    also be a bare class name."""
+    check_uri(text)
+    try:
+        parts = urlsplit(text)
+        host = parts.hostname
+    except ValueError:
+        raise ValueProblem("invalid-uri", f"{text!r} is not a URI") from None
+    scheme = parts.scheme.lower()
+    if not scheme:
+        if "urn" in schemes and _CONTROLLER_NAME.match(text):
+            return text
+        raise ValueProblem("invalid-uri", f"{text!r} is not an absolute URI: a {what} starts with {schemes[0]}:")
+    if scheme not in schemes:
+        allowed = " or ".join(f"{s}:" for s in schemes)
+        raise ValueProblem("invalid-uri-scheme", f"a {what} is a {allowed} URI, not {scheme}:")
+    if scheme in ("http", "https") and not host:
+        raise ValueProblem("invalid-uri", f"{text!r} has no host")
+    return text
+
+
+def check_peer_uri(kind: str, text: str) -> str:
+    """The URI of a `model` (a MUD URL) or `controller` peer."""
+    if kind == "model":
+        return check_uri_scheme(text, MODEL_SCHEMES, "model")
+    return check_uri_scheme(text, CONTROLLER_SCHEMES, "controller")
+
+
 @lru_cache(maxsize=4096)
 def check_https_url(text: str) -> tuple[str, bool]:
     """A MUD URL: absolute https with a host. Returns (url, host_is_dns_name)."""

@@ -17,7 +17,7 @@ from typing import Any
 
 from profiles.errors import problem
 from profiles.mud.flows import DIRECTIONS, FAMILIES, PEER_KINDS, VALUELESS_PEERS, Flow, PortMatch
-from profiles.mud.values import ValueProblem, canonical_host, canonical_mac, canonical_prefix, check_uri
+from profiles.mud.values import ValueProblem, canonical_host, canonical_mac, canonical_prefix, check_peer_uri
 
 MAX_FLOWS = 2000
 _FIELDS = {
@@ -81,7 +81,7 @@ def _peer(kind: str, value: Any, family: str) -> str:
             return canonical_mac(value)
         if kind == "manufacturer":
             return canonical_host(value)
-        return check_uri(value)  # model, controller
+        return check_peer_uri(kind, value)  # model, controller
     except ValueProblem as exc:
         raise _Bad(exc.code.replace("-", "_"), "peer", str(exc)) from None
 

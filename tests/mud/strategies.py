@@ -12,7 +12,9 @@ from profiles.mud.emit import check_emittable
 HOSTS = st.sampled_from(
     ["cloud.example.com", "a.b.example.net", "xn--bcher-kva.example", "x1.example.org", "_sip.example"]
 )
-URIS = st.sampled_from(["https://models.example.com/m1", "urn:ietf:params:mud:dns", "bacnet", "https://ctl.example/x"])
+# A model is a MUD URL (https); a controller a URN, a private https URI or a bare class name.
+MODEL_URIS = st.sampled_from(["https://models.example.com/m1", "https://ctl.example/x"])
+CONTROLLER_URIS = st.sampled_from(["urn:ietf:params:mud:dns", "bacnet", "https://ctl.example/x"])
 MACS = st.sampled_from(["ff:ff:ff:ff:ff:ff", "00:11:22:33:44:55", "01:00:5e:00:00:fb"])
 ICMP = {"ipv4": 1, "ipv6": 58}
 
@@ -50,8 +52,10 @@ def flows(draw: st.DrawFn) -> Flow:
     peer = ""
     if kind in ("dnsname", "manufacturer"):
         peer = draw(HOSTS)
-    elif kind in ("model", "controller"):
-        peer = draw(URIS)
+    elif kind == "model":
+        peer = draw(MODEL_URIS)
+    elif kind == "controller":
+        peer = draw(CONTROLLER_URIS)
     elif kind == "network":
         peer = draw(prefixes(family))
     elif kind == "mac":

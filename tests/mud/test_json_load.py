@@ -67,3 +67,20 @@ def test_it_keeps_to_the_size_limit() -> None:
     with pytest.raises(MudValidationError) as info:
         load_json(b"[1, 2, 3]", Limits(max_bytes=4))
     assert info.value.codes == ["too-large"]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b'{"a": "x\\u0000"}', b'{"a": "\\u001b[31m"}', b'{"a": "\\b"}', b'{"a": "\\f"}', b'{"a": "\\u007f"}',
+     b'{"a": "\x7f"}', '{"a": "\u0085"}'.encode(), b'{"a": "\\u009F"}'],
+)  # fmt: skip
+def test_control_characters_are_refused_in_strings(raw: bytes) -> None:
+    assert problems(raw) == [("control-character", "/a")]
+
+
+def test_a_control_character_in_a_member_name_is_refused() -> None:
+    assert problems(b'{"list": [{"a\\u0000": 1}]}') == [("control-character", "/list/0/a\x00")]
+
+
+def test_tab_line_feed_and_carriage_return_are_text() -> None:
+    assert load_json(b'{"reason": "one\\ttwo\\nthree\\r\\n", "x": "\\u000a\\u00a0"}')["x"] == "\n\u00a0"
