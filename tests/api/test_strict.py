@@ -38,7 +38,7 @@ def test_every_unknown_member_is_listed_at_once(auth_api, submit):
     body = payload(flow("api.acme.example"), observation={"x": 1}, extra=2)
     body["device"]["y"] = 3
     found = problems(submit(auth_api(), body))
-    assert found == [("unknown_member", "/device/y"), ("unknown_member", "/extra"), ("unknown_member", "/observation/x")]
+    assert found == [("unknown_member", path) for path in ("/device/y", "/extra", "/observation/x")]
 
 
 @pytest.mark.parametrize("name", ["Acme\nCorp", "Acme\tCorp", "Acme\rCorp"])
@@ -65,7 +65,8 @@ def test_reason_0_is_refused_for_votes_decisions_and_reports(auth_api, submit):
     assert ("wrong_type", "/reason") in problems(voter.post("/api/v1/votes/", vote, format="json"))
     moderator = auth_api(trust_level=3, is_moderator=True)
     decision = {"kind": "freeze", "device_model": stored["device_model"], "reason": 0}
-    assert ("wrong_type", "/reason") in problems(moderator.post("/api/v1/moderation/decisions/", decision, format="json"))
+    recorded = moderator.post("/api/v1/moderation/decisions/", decision, format="json")
+    assert ("wrong_type", "/reason") in problems(recorded)
     report = voter.post(f"/api/v1/submissions/{stored['id']}/report/", {"reason": 0}, format="json")
     assert problems(report) == [("wrong_type", "/reason")]
     assert (Vote.objects.count(), ModerationDecision.objects.count(), SubmissionReport.objects.count()) == (0, 0, 0)
@@ -139,4 +140,5 @@ def test_a_nul_anywhere_in_a_body_is_refused_before_the_database_sees_it(auth_ap
     body = body.replace('"Acme"', '"Ac\\u0000me"')
     response = auth_api().post("/api/v1/submissions/", body.encode(), content_type="application/json")
     assert response.status_code == 400
-    assert [(p["code"], p["path"]) for p in response.json()["errors"]] == [("control-character", "/device/manufacturer")]
+    found = [(p["code"], p["path"]) for p in response.json()["errors"]]
+    assert found == [("control-character", "/device/manufacturer")]
