@@ -23,6 +23,10 @@ class ObservationInSerializer(StrictInputMixin, serializers.Serializer):
         validators=[no_control_characters],
         help_text="the collector installation token",
     )
+    # mudhub-collect sends it (--country); the regional consensus will read it.
+    country = serializers.RegexField(
+        r"^[A-Za-z]{2}\Z", required=False, help_text="where it was observed: an ISO 3166-1 alpha-2 code"
+    )
 
 
 class SubmissionInSerializer(StrictInputMixin, serializers.Serializer):
