@@ -261,7 +261,7 @@ class Observer:
             self._udp(ts, outgoing, family, kind, value, device_ip, peer_ip, l4.sport, l4.dport, size)
         else:
             icmp_type = None
-            if protocol in (_ICMP, _ICMP6) and isinstance(l4, dpkt.Packet):
+            if protocol == (_ICMP if family == "ipv4" else _ICMP6) and isinstance(l4, dpkt.Packet):
                 icmp_type = l4.type
             if kind == "ip":
                 kind, value = self._named(peer_ip, ts)
@@ -459,7 +459,7 @@ class Observer:
                     return
             out, back = self._pair(family, kind, value, protocol, service, device_initiated)
         else:
-            opener, answer = icmp_types
+            opener, answer = icmp_types if protocol == (_ICMP if family == "ipv4" else _ICMP6) else (None, None)
             out_type, back_type = (opener, answer) if device_initiated else (answer, opener)
             out = self._icmp_tally("from-device", family, kind, value, protocol, out_type)
             back = self._icmp_tally("to-device", family, kind, value, protocol, back_type)
