@@ -12,7 +12,7 @@ from gateway.collect.submit import collector_id
 from profiles.mud import parse
 from profiles.services.native_flows import flows_from_native
 from tests.gateway.collect.helpers import collected
-from tests.gateway.collect.traffic import DEVICE_MAC, OTHER_MAC, T0, Traffic
+from tests.gateway.collect.traffic import BROADCAST, DEVICE_MAC, OTHER_MAC, T0, Traffic
 from tests.support import ROOT, require_validate_mud
 
 
@@ -31,7 +31,8 @@ def _traffic() -> Traffic:
     traffic.tcp(T0 + 2, "192.0.2.10", 443)
     traffic.tcp(T0 + 3, "203.0.113.5", 8883)
     traffic.multicast(T0 + 4, "239.255.255.250", 1900, "01:00:5e:7f:ff:fa")
-    traffic.arp(T0 + 5, "192.168.1.1")
+    traffic.multicast(T0 + 5, "255.255.255.255", 9999, BROADCAST)
+    traffic.arp(T0 + 6, "192.168.1.1")
     return traffic
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests.gateway.collect.helpers import codes, collected, keys, stat
 from tests.gateway.collect.traffic import (
+    BROADCAST,
     DEVICE_IP,
     DEVICE_IP6,
     DEVICE_MAC,
@@ -177,8 +178,12 @@ def test_multicast_keeps_its_group_and_arp_and_eapol_are_ethernet_flows(tmp_path
     traffic.arp(T0 + 1, GATEWAY_IP)
     traffic.multicast(T0 + 2, "239.255.255.250", 1900, "01:00:5e:7f:ff:fa")
     traffic.multicast(T0 + 3, "224.0.0.251", 5353, "01:00:5e:00:00:fb")
+    traffic.multicast(T0 + 4, "255.255.255.255", 9999, BROADCAST)
+    traffic.multicast(T0 + 5, "192.168.1.255", 9999, BROADCAST)  # the subnet's broadcast address
     result = collected(traffic, tmp_path)
     assert keys(result) == {
+        "from-device ipv4 local-networks net=255.255.255.255/32 proto=17 dport=eq9999",
+        "from-device ipv4 local-networks net=192.168.1.255/32 proto=17 dport=eq9999",
         "from-device eth any ethertype=34958",
         "from-device eth any ethertype=2054",
         "to-device eth any ethertype=2054",
