@@ -172,20 +172,22 @@ class Observer:
         if self.frames - self._swept >= _SWEEP_FRAMES:
             self._swept = self.frames
             self.sweep(ts)
+        device = self.device_mac
+        if device is not None:
+            # By MAC, a frame is the device's or not before anything is decoded: on a mirror
+            # port most frames are other devices', and decoding is most of the cost.
+            if buf[6:12] == device:
+                outgoing = True
+            elif buf[:6] == device:
+                outgoing = False
+            else:
+                return
         try:
             eth = dpkt.ethernet.Ethernet(buf)
         except (dpkt.UnpackError, ValueError, IndexError):
             self.undecodable += 1
             return
-        device = self.device_mac
-        if device is not None:
-            if eth.src == device:
-                outgoing = True
-            elif eth.dst == device:
-                outgoing = False
-            else:
-                return
-        else:
+        if device is None:
             found = self._by_address(eth)
             if found is None:
                 return
