@@ -32,6 +32,7 @@ _BROADCAST_MAC = b"\xff" * 6
 SERVICE_PORTS = frozenset(
     {53, 67, 68, 69, 123, 137, 138, 161, 162, 500, 514, 546, 547, 1812, 1813, 1900, 3478, 4500, 5353, 5683, 5684}
 )
+EPHEMERAL_FROM = 32768
 UDP_IDLE_SECONDS = 120.0
 TCP_IDLE_SECONDS = 900.0
 TCP_CLOSED_SECONDS = 30.0
@@ -89,15 +90,22 @@ class _Conversation:
 
 
 def server_side(device_port: int, peer_port: int, device_sent_first: bool) -> bool:
-    """Whether the device is the server of a conversation whose opening was not seen."""
-    device_service = device_port in SERVICE_PORTS or device_port < 1024
-    peer_service = peer_port in SERVICE_PORTS or peer_port < 1024
+    """Whether the device is the server of a conversation whose opening was not seen.
+
+    A well-known port marks the server; else a port in the ephemeral range (32768 and up:
+    Linux's 32768-60999 and IANA's 49152-65535) marks the client, so that the device's answer
+    to a request it got by broadcast (port 9999 to a phone's 51000) makes 9999 the service;
+    else whoever spoke first is the client.
+    """
     if peer_port in DHCP_SERVER_PORTS:
         return False
+    device_service = device_port in SERVICE_PORTS or device_port < 1024
+    peer_service = peer_port in SERVICE_PORTS or peer_port < 1024
     if device_service != peer_service:
         return device_service
-    if device_port != peer_port:
-        return device_port < peer_port
+    device_ephemeral, peer_ephemeral = device_port >= EPHEMERAL_FROM, peer_port >= EPHEMERAL_FROM
+    if device_ephemeral != peer_ephemeral:
+        return peer_ephemeral
     return not device_sent_first
 
 

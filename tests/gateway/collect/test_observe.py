@@ -262,3 +262,15 @@ def test_an_answer_over_tcp_names_the_peer_too(tmp_path: Path) -> None:
     assert "from-device ipv4 dnsname=big.example.com proto=6 dport=eq443 init=from-device" in keys(
         collected(traffic, tmp_path)
     )
+
+
+def test_who_serves_an_exchange_whose_opening_was_not_seen() -> None:
+    from gateway.collect.observe import server_side
+
+    assert server_side(9999, 51000, device_sent_first=True)  # an answer to a broadcast request
+    assert not server_side(51000, 9999, device_sent_first=True)
+    assert not server_side(10000, 20000, device_sent_first=True)  # neither looks ephemeral: the first speaker asks
+    assert server_side(10000, 20000, device_sent_first=False)
+    assert server_side(1900, 50123, device_sent_first=True) and not server_side(50123, 1900, device_sent_first=False)
+    assert not server_side(68, 67, device_sent_first=False)  # DHCP: the gateway serves
+    assert not server_side(123, 123, device_sent_first=True) and server_side(123, 123, device_sent_first=False)
