@@ -124,7 +124,10 @@ def collect(
                 for ts, buf in read_frames(paths[0], position):
                     frame(ts, buf)
             else:
-                streams = [_events(path, kind, observer, bar) for path, kind in zip(paths, kinds, strict=True)]
+                # Logs first: merging reads one entry of every input ahead, and a log's DHCP lines
+                # may be what tells which connection table entries are the device's.
+                inputs = sorted(zip(paths, kinds, strict=True), key=lambda item: item[1] != DNSMASQ)
+                streams = [_events(path, kind, observer, bar) for path, kind in inputs]
                 for when, what, payload in heapq.merge(*streams, key=_in_time_order):
                     if what == _FRAME and when is not None:
                         observer.frame(when, payload)

@@ -59,8 +59,10 @@ def test_the_device_is_found_from_its_mac_through_the_dhcp_lines(tmp_path: Path)
     traffic.tcp(T0 + 2, "192.0.2.10", 443)
     log = traffic.write_log(tmp_path / "dnsmasq.log")
     table = traffic.write_conntrack(tmp_path / "conntrack.txt")
-    result = collect([str(log), str(table)], device_mac=DEVICE_MAC, gateway_ips=(GATEWAY_IP,))
-    assert "from-device ipv4 dnsname=api.example.com proto=6 dport=eq443 init=from-device" in keys(result)
+    for inputs in ([str(log), str(table)], [str(table), str(log)]):
+        result = collect(inputs, device_mac=DEVICE_MAC, gateway_ips=(GATEWAY_IP,))
+        assert "from-device ipv4 my-controller proto=17 dport=eq53" in keys(result)
+        assert "from-device ipv4 dnsname=api.example.com proto=6 dport=eq443 init=from-device" in keys(result)
 
 
 def test_a_conntrack_dump_alone_needs_the_devices_address(tmp_path: Path) -> None:
