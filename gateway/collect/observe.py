@@ -120,7 +120,6 @@ class Observer:
     ) -> None:
         self.device_mac = bytes.fromhex(device_mac.replace(":", "")) if device_mac else None
         self.device_ips: set[str] = set(device_ips)
-        self.given_device_ips = frozenset(device_ips)
         self.gateway_ips: set[str] = set(gateway_ips)
         self.gateway_mac = bytes.fromhex(gateway_mac.replace(":", "")) if gateway_mac else None
         self.given_gateway = bool(gateway_ips)
