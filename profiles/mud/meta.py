@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
-from .collector import Collector, pointer
+from .collector import PRE_RFC_MEMBERS, Collector, pointer
 from .values import (
     DOCUMENTATION_SCHEMES,
     SIGNATURE_SCHEMES,
@@ -64,6 +65,14 @@ class MudMeta:
         return out
 
 
+def _misspelt(key: str) -> str | None:
+    """The RFC 8520 leaf that an unprefixed unknown member is a near-spelling of, if any."""
+    if ":" in key or key in PRE_RFC_MEMBERS:
+        return None
+    close = difflib.get_close_matches(key.lower().replace("_", "-"), sorted(_KNOWN), n=1, cutoff=0.85)
+    return close[0] if close else None
+
+
 # A `.invalid` host (RFC 2606) can never resolve, so a placeholder is never mistaken for a real URL.
 PLACEHOLDER_MUD_URL = "https://mud-url-missing.invalid/mud.json"
 
@@ -80,8 +89,16 @@ def parse_meta(value: object, path: str, col: Collector) -> tuple[MudMeta, dict[
         return pointer(path, name)
 
     for key in mud:
-        if key not in _KNOWN:
+        if key in _KNOWN:
+            continue
+        typo = _misspelt(key)
+        if typo is None:
             col.unknown(member(key), "ietf-mud:mud", key)
+        else:
+            # Import drops unknown members with a warning (extensions such as thing-dnsname or
+            # NIST's reporter), but a misspelt RFC 8520 leaf ("mud-versoin") is a mistake, not
+            # an extension: dropping it would read the file as saying less than it meant.
+            col.error("unknown-member", member(key), f"ietf-mud:mud has no member {key!r}; did you mean {typo!r}?")
 
     version = mud.get("mud-version")
     if version is None:

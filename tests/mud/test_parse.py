@@ -255,3 +255,18 @@ def test_an_unused_acl_is_checked_and_warned_but_makes_no_flow() -> None:
 def test_a_mode_that_does_not_exist_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="mode"):
         parse(b"{}", mode="lenient")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("mud-versoin", "mud-version"), ("is_supported", "is-supported"), ("Last-Update", "last-update"),
+     ("documentaion", "documentation")],
+)  # fmt: skip
+def test_a_misspelt_rfc_leaf_is_an_error_even_on_import(typo: str, meant: str) -> None:
+    d = doc()
+    d["ietf-mud:mud"][typo] = d["ietf-mud:mud"].get(meant, "x")
+    for mode in ("strict", "import"):
+        with pytest.raises(MudValidationError) as info:
+            parse(dump(d), mode=mode)  # type: ignore[arg-type]
+        assert [(p.code, p.path) for p in info.value.problems] == [("unknown-member", f"/ietf-mud:mud/{typo}")]
+        assert f"did you mean {meant!r}" in info.value.problems[0].message
