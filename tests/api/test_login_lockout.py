@@ -127,3 +127,17 @@ def test_an_ipv6_client_is_counted_by_its_48(api):
         login(api, f"spray{attempt}", "guess", address=f"2001:db8:1:{attempt:x}::1")
     assert login(api, "heidi", PASSWORD, address="2001:db8:1:ffff::2").status_code == 429
     assert login(api, "heidi", PASSWORD, address="2001:db8:2::1").status_code == 200
+
+
+def test_with_the_cache_down_logins_are_not_locked_and_the_outage_is_logged(api, settings, caplog):
+    UserFactory(username="ken")
+    # A cache at a closed port: every cache operation fails at once.
+    settings.CACHES = {
+        "default": {"BACKEND": "profiles.cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0",
+                    "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
+    }  # fmt: skip
+    caplog.set_level(logging.WARNING, logger="profiles.services.logins")
+    for _ in range(7):
+        assert login(api, "ken", "guess").status_code == 401
+    assert login(api, "ken", PASSWORD).status_code == 200
+    assert any("cache unavailable" in record.getMessage() for record in caplog.records)
