@@ -15,7 +15,8 @@ _BOM = b"\xef\xbb\xbf"
 # (UTF-8 text cannot hold one), and the control characters but tab, line feed and carriage
 # return (NUL cannot be stored in PostgreSQL text; the others belong in no name, URL or text).
 # JSON text needs an escape for C0 controls; DEL and the C1 controls may also appear raw.
-_SUSPECT = re.compile(rb"\\u[dD][89a-fA-F]|\\u00[01890][0-9a-fA-F]|\\u007[fF]|\\[bf]|\x7f|\xc2[\x80-\x9f]")
+_SUSPECT_ESCAPE = re.compile(rb"\\(?:u(?:[dD][89a-fA-F]|00[0189][0-9a-fA-F]|007[fF])|[bf])")
+_RAW_C1 = re.compile(rb"\xc2[\x80-\x9f]")
 _BODY_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
@@ -201,11 +202,18 @@ def load_json(raw: bytes, limits: Limits = DEFAULT_LIMITS) -> Any:
         value = _parse_text(text, raw, col)
     except Abort:
         raise MudValidationError([_printable(p) for p in col.errors]) from None
-    if _SUSPECT.search(raw):
+    if _suspect(raw):
         _report_bad_strings(value, "", col)
         if col.errors:
             raise MudValidationError(col.errors)
     return value
+
+
+def _suspect(raw: bytes) -> bool:
+    """Whether the text may hold a string load_json refuses (cheap; a yes is checked value by value)."""
+    if b"\\" in raw and _SUSPECT_ESCAPE.search(raw):
+        return True
+    return b"\x7f" in raw or (b"\xc2" in raw and _RAW_C1.search(raw) is not None)
 
 
 def _escaped(text: str) -> str:
