@@ -171,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-dirty-models": {"task": "profiles.tasks.sweep_dirty_models", "schedule": timedelta(minutes=1)},
     "nightly-trust": {"task": "profiles.tasks.nightly_trust", "schedule": crontab(hour=3, minute=17)},
     "expired-tokens": {"task": "profiles.tasks.expired_tokens_delete", "schedule": crontab(hour=4, minute=41)},
+    # Each mirrored manufacturer profile is re-fetched once its cache-validity has passed.
+    "mirror-manufacturer-profiles": {
+        "task": "profiles.tasks.mirror_manufacturer_profiles",
+        "schedule": timedelta(minutes=15),
+    },
 }
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
@@ -185,6 +190,21 @@ MUDHUB_MUD_FILE_MEMORY_SECONDS = env.float("MUDHUB_MUD_FILE_MEMORY_SECONDS", def
 MUDHUB_CACHE_VALIDITY_HOURS = env.int("MUDHUB_CACHE_VALIDITY_HOURS", default=24)
 if not 1 <= MUDHUB_CACHE_VALIDITY_HOURS <= 168:
     raise ImproperlyConfigured("MUDHUB_CACHE_VALIDITY_HOURS must be within 1..168 (RFC 8520)")
+
+# --- Manufacturers ------------------------------------------------------------------------
+# The DNS server (`host:port`) domain claims and manufacturer fetches ask; empty: the system's.
+MUDHUB_DNS_RESOLVER = env.str("MUDHUB_DNS_RESOLVER", default="")
+if MUDHUB_DNS_RESOLVER and not MUDHUB_DNS_RESOLVER.rpartition(":")[2].isdigit():
+    raise ImproperlyConfigured("MUDHUB_DNS_RESOLVER must be host:port, e.g. 127.0.0.1:53")
+# Fetching from manufacturers' servers may reach private and loopback addresses (tests only).
+MUDHUB_CLAIM_ALLOW_PRIVATE = env.bool("MUDHUB_CLAIM_ALLOW_PRIVATE", default=False)
+if PRODUCTION and MUDHUB_CLAIM_ALLOW_PRIVATE:
+    raise ImproperlyConfigured("MUDHUB_CLAIM_ALLOW_PRIVATE must not be set with MUDHUB_ENV=production")
+# The port the https domain-claim check connects to (443; tests run their server elsewhere).
+MUDHUB_CLAIM_HTTPS_PORT = env.int("MUDHUB_CLAIM_HTTPS_PORT", default=443)
+MUDHUB_FETCH_TIMEOUT_SECONDS = env.float("MUDHUB_FETCH_TIMEOUT_SECONDS", default=5.0)
+# An extra CA bundle trusted for those fetches, besides the system's.
+MUDHUB_FETCH_CA_FILE = env.str("MUDHUB_FETCH_CA_FILE", default="")
 
 # --- Limits -------------------------------------------------------------------------------
 # Daily limits by trust level (CONSENSUS.md, "Anti-abuse defaults").

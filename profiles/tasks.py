@@ -73,10 +73,33 @@ def expired_tokens_delete() -> int:
 
 @shared_task(name="profiles.tasks.credit_flow_transitions")
 def credit_flow_transitions(model_id: int, credits: list[list[object]], at: str) -> int:
-    """Credit the supporters of flows that became ALLOWED or REJECTED (idempotent per cause)."""
+    """Credit the supporters of flows that became ALLOWED or REJECTED (idempotent per cause);
+    each credit names its outcome (see recompute.flow_transitions_credit)."""
     from datetime import datetime
 
     from profiles.services.recompute import flow_transitions_credit
 
-    rows = [(int(flow_id), bool(allowed), [int(c) for c in people]) for flow_id, allowed, people in credits]  # type: ignore[misc]
+    rows = [
+        (int(flow_id), outcome if isinstance(outcome, bool) else str(outcome), [int(c) for c in people])  # type: ignore[misc]
+        for flow_id, outcome, people in credits
+    ]
     return flow_transitions_credit(model_id=model_id, credits=rows, at=datetime.fromisoformat(at))
+
+
+@shared_task(name="profiles.tasks.mirror_manufacturer_profiles")
+def mirror_manufacturer_profiles() -> int:
+    """Queue a re-fetch of every mirrored manufacturer profile whose cache-validity has passed."""
+    from profiles.services.mirroring import mirrored_profiles_due
+
+    due = mirrored_profiles_due()
+    for profile_id in due:
+        mirror_manufacturer_profile.delay(profile_id)
+    return len(due)
+
+
+@shared_task(name="profiles.tasks.mirror_manufacturer_profile")
+def mirror_manufacturer_profile(profile_id: int) -> int:
+    """Fetch one mirrored profile again; the id of the profile in force afterwards."""
+    from profiles.services.mirroring import mirrored_profile_refresh
+
+    return mirrored_profile_refresh(profile_id=profile_id).pk

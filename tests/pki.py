@@ -114,8 +114,10 @@ class Pki:
         key_usage: str = "digitalSignature",
         start: str | None = None,
         end: str | None = None,
+        dns_names: tuple[str, ...] = (),
     ) -> Identity:
-        """A certificate `ca` issues; `start`/`end` as YYYYMMDDHHMMSSZ, default valid for 30 days."""
+        """A certificate `ca` issues; `start`/`end` as YYYYMMDDHHMMSSZ, default valid for 30 days;
+        `dns_names` makes it a TLS server certificate for those names."""
         key = self.key(kind)
         request = self._path("request", ".csr")
         openssl("req", "-new", "-key", key, "-subj", f"/CN={name}", "-out", request)
@@ -124,9 +126,11 @@ class Pki:
         (state / "index.txt").write_text("")
         (state / "serial").write_text(f"{next(self._names) + 4096:04X}\n")
         (state / "openssl.cnf").write_text(_CA_CONFIG.format(dir=state))
+        alt_names = ",".join(f"DNS:{name}" for name in dns_names)
         (state / "leaf.ext").write_text(
             f"basicConstraints=critical,CA:FALSE\nkeyUsage=critical,{key_usage}\n"
             "subjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n"
+            + (f"subjectAltName={alt_names}\nextendedKeyUsage=serverAuth\n" if dns_names else "")
         )
         dates = ["-startdate", start] if start else []
         dates += ["-enddate", end] if end else ["-days", "30"]

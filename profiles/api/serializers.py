@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from profiles.api.strict import StrictInputMixin, no_control_characters
 from profiles.models import Change, ConsensusFlow, ConsensusProfile, DeviceModel, Manufacturer, Submission
+from profiles.selectors.manufacturers import decision_source
 
 
 class DeviceInSerializer(StrictInputMixin, serializers.Serializer):
@@ -84,13 +85,19 @@ class SubmissionSerializer(serializers.ModelSerializer):
 class ConsensusFlowSerializer(serializers.ModelSerializer):
     key = serializers.CharField(source="flow.key")
     flow = serializers.JSONField(source="flow.spec")
+    source = serializers.SerializerMethodField(
+        help_text="who decided the state: crowd, manufacturer_profile, manufacturer_statement or moderator"
+    )
 
     class Meta:
         model = ConsensusFlow
         fields = [
-            "key", "flow", "state", "risk_class", "rule", "support", "opposition", "groups", "exposure",
+            "key", "flow", "state", "source", "risk_class", "rule", "support", "opposition", "groups", "exposure",
             "lower_bound", "wilson", "condition_since", "provenance",
         ]  # fmt: skip
+
+    def get_source(self, row: ConsensusFlow) -> str:
+        return decision_source(row.rule)
 
 
 class ConsensusProfileSerializer(serializers.ModelSerializer):

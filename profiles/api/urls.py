@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from profiles.api import auth, catalog, status, submissions, trust
+from profiles.api import auth, catalog, manufacturers, status, submissions, trust
 
 app_name = "api"
 
@@ -27,5 +27,61 @@ urlpatterns = [
     ),
     path("submissions/<id:pk>/report/", trust.SubmissionReportView.as_view(), name="submission-report"),
     path("contributors/<str:username>/", trust.ContributorView.as_view(), name="contributor"),
+    # The manufacturer side: members, claims, certificates, signed profiles, statements, discrepancies.
+    path("manufacturers/<slug:slug>/members/", manufacturers.MembersView.as_view(), name="manufacturer-members"),
+    path(
+        "manufacturers/<slug:slug>/members/<str:username>/",
+        manufacturers.MemberView.as_view(),
+        name="manufacturer-member",
+    ),
+    path("manufacturers/<slug:slug>/claims/", manufacturers.ClaimsView.as_view(), name="manufacturer-claims"),
+    path(
+        "manufacturers/<slug:slug>/claims/<id:pk>/verify/",
+        manufacturers.ClaimVerifyView.as_view(),
+        name="manufacturer-claim-verify",
+    ),
+    path(
+        "manufacturers/<slug:slug>/certificates/",
+        manufacturers.CertificatesView.as_view(),
+        name="manufacturer-certificates",
+    ),
+    path(
+        "manufacturers/<slug:slug>/certificates/<id:pk>/",
+        manufacturers.CertificateView.as_view(),
+        name="manufacturer-certificate",
+    ),
+    path("manufacturers/<slug:slug>/profiles/", manufacturers.ProfilesView.as_view(), name="manufacturer-profiles"),
+    path(
+        "manufacturers/<slug:slug>/profiles/<id:pk>/",
+        manufacturers.ProfileView.as_view(),
+        name="manufacturer-profile",
+    ),
+    path(
+        "manufacturers/<slug:slug>/profiles/<id:pk>/<str:part>/",
+        manufacturers.ProfileBytesView.as_view(),
+        name="manufacturer-profile-bytes",
+    ),
+    path(
+        "manufacturers/<slug:slug>/discrepancies/",
+        manufacturers.ManufacturerDiscrepanciesView.as_view(),
+        name="manufacturer-discrepancies",
+    ),
+    path(
+        "manufacturers/<slug:slug>/discrepancies/<id:discrepancy>/response/",
+        manufacturers.DiscrepancyResponseView.as_view(),
+        name="manufacturer-discrepancy-response",
+    ),
+    path("manufacturers/<slug:slug>/decisions/", manufacturers.DecisionsView.as_view(), name="manufacturer-decisions"),
+    path(
+        "device-models/<id:pk>/discrepancies/",
+        manufacturers.ModelDiscrepanciesView.as_view(),
+        name="device-model-discrepancies",
+    ),
+    path(
+        "device-models/<id:pk>/discrepancies/<id:discrepancy>/response/",
+        manufacturers.DiscrepancyResponseView.as_view(),
+        name="device-model-discrepancy-response",
+    ),
+    path("device-models/<id:pk>/statements/", manufacturers.StatementsView.as_view(), name="device-model-statements"),
     *router.urls,
 ]

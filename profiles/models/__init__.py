@@ -12,6 +12,14 @@ from .catalog import (
     name_slug,
 )
 from .consensus import LATEST, Change, ConsensusFlow, ConsensusProfile
+from .manufacturers import (
+    Discrepancy,
+    FlowStatement,
+    ManufacturerDecision,
+    ManufacturerMember,
+    SignedProfile,
+    SigningCertificate,
+)
 from .submissions import Flow, PeerDomain, Submission
 from .trust import GroupMerge, ModerationDecision, ReputationEvent, SubmissionReport, Vote
 
@@ -24,15 +32,21 @@ __all__ = [
     "Contributor",
     "DeviceModel",
     "DeviceModelAlias",
+    "Discrepancy",
     "FirmwareVersion",
     "Flow",
+    "FlowStatement",
     "GroupMerge",
     "Manufacturer",
     "ManufacturerAlias",
+    "ManufacturerDecision",
     "ManufacturerDomain",
+    "ManufacturerMember",
     "ModerationDecision",
     "PeerDomain",
     "ReputationEvent",
+    "SignedProfile",
+    "SigningCertificate",
     "Submission",
     "SubmissionReport",
     "Vote",

@@ -37,11 +37,26 @@ class ManufacturerAlias(models.Model):
 
 
 class ManufacturerDomain(models.Model):
-    """A DNS domain a manufacturer claims; only verified ones make flows vendor-class."""
+    """A DNS domain a manufacturer claims; only verified ones make flows vendor-class.
+
+    The claim is proved by publishing `token` in the DNS TXT record `_mudhub-challenge.<domain>`
+    (method "dns") or at `https://<domain>/.well-known/mudhub-challenge/<token>` ("https")."""
+
+    class Method(models.TextChoices):
+        DNS = "dns"
+        HTTPS = "https"
 
     manufacturer = models.ForeignKey(Manufacturer, on_delete=models.CASCADE, related_name="domains")
     domain = models.CharField(max_length=253)
     verified_at = models.DateTimeField(null=True, blank=True)
+    method = models.CharField(max_length=8, choices=Method.choices, default=Method.DNS)
+    token = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(
+        "profiles.Contributor", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -10,6 +10,8 @@ from django.db.models import DurationField, ExpressionWrapper, F, Max, Q
 from profiles.consensus.inputs import (
     HELD_STATES,
     ContributorSnapshot,
+    ManufacturerProfile,
+    ManufacturerStatement,
     ModelContext,
     ModeratorDecision,
     Observation,
@@ -25,12 +27,15 @@ from profiles.models import (
     DeviceModel,
     FirmwareVersion,
     Flow,
+    FlowStatement,
     ManufacturerDomain,
     PeerDomain,
+    SignedProfile,
     Submission,
 )
 from profiles.models import ModerationDecision as DecisionRow
 from profiles.models import Vote as VoteRow
+from profiles.mud.flows import Flow as FlowSpec
 from profiles.services.flows import flows_by_id
 
 # A submission that does not say how long it observed counts as a one-day capture, the
@@ -46,6 +51,10 @@ class ModelInputs:
     observations: tuple[Observation, ...]
     votes: tuple[Vote, ...]
     decisions: tuple[ModeratorDecision, ...]
+    manufacturer_profiles: tuple[ManufacturerProfile, ...]
+    manufacturer_statements: tuple[ManufacturerStatement, ...]
+    # The model ever had a signed profile: its discrepancy rows must be kept in step.
+    has_signed_profiles: bool
     scopes: tuple[str, ...]
     current_profiles: dict[str, ConsensusProfile]
     condition_since: dict[str, dict[str, datetime]]
@@ -114,17 +123,21 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         )
         for pk, level, r, s, group, suspended, moderator in people
     )
+    verified_domains = frozenset(
+        ManufacturerDomain.objects.filter(
+            manufacturer_id=device_model.manufacturer_id, verified_at__isnull=False
+        ).values_list("domain", flat=True)
+    )
+    profiles, statements, manufacturer_flows = _manufacturer_inputs(device_model, flows, voted, bool(verified_domains))
     order = _firmware_order(device_model)
     observed = {row[2] for row in rows} - {UNKNOWN_FIRMWARE}
-    scopes = (LATEST, *[v for v in order if v in observed])
+    # A firmware a valid manufacturer profile names gets its own scope, observed or not.
+    covered = {v for p in profiles if p.valid and p.firmware is not None for v in p.firmware}
+    scopes = (LATEST, *[v for v in order if v in observed or v in covered])
 
     domains = {registrable_domain(f.peer) for f in flows.values() if f.peer_kind == "dnsname"}
     context = ModelContext(
-        manufacturer_domains=frozenset(
-            ManufacturerDomain.objects.filter(
-                manufacturer_id=device_model.manufacturer_id, verified_at__isnull=False
-            ).values_list("domain", flat=True)
-        ),
+        manufacturer_domains=verified_domains,
         domain_first_seen=dict(PeerDomain.objects.filter(name__in=domains).values_list("name", "first_seen")),
         firmware_order=tuple(order),
     )
@@ -149,13 +162,16 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         observations=tuple(observations),
         votes=votes,
         decisions=decisions,
+        manufacturer_profiles=profiles,
+        manufacturer_statements=statements,
+        has_signed_profiles=bool(profiles),
         scopes=scopes,
         current_profiles=current,
         condition_since=holds,
         previous_states=states,
         held_states=held,
         submission_contributors={str(row[0]): row[1] for row in rows},
-        flow_ids={flow.key: pk for pk, flow in flows.items()},
+        flow_ids={flow.key: pk for pk, flow in (flows | voted | manufacturer_flows).items()},
         newest_input_at=newest_input_at or device_model.created_at,
     )
 
@@ -178,3 +194,48 @@ def _moderator_decisions(device_model: DeviceModel) -> tuple[ModeratorDecision, 
         for (flow_id, fw), pk in frozen.items()
     ]
     return tuple(out)
+
+
+def _manufacturer_inputs(
+    device_model: DeviceModel, flows: dict[int, FlowSpec], voted: dict[int, FlowSpec], claimed: bool
+) -> tuple[tuple[ManufacturerProfile, ...], tuple[ManufacturerStatement, ...], dict[int, FlowSpec]]:
+    """Every signed profile of the model (the engine ignores withdrawn, superseded and revoked
+    ones, so they are passed as such) and the statements in force; the flows they name."""
+    profile_rows = list(
+        SignedProfile.objects.filter(device_model=device_model).values_list(
+            "id", "flow_ids", "firmware", "created_at", "withdrawn_at", "superseded_by_id", "certificate__revoked_at"
+        )
+    )
+    statement_rows = list(
+        FlowStatement.objects.filter(device_model=device_model, withdrawn_at__isnull=True).values_list(
+            "id", "flow_id", "verdict", "firmware"
+        )
+    )
+    if not profile_rows and not statement_rows:
+        return (), (), {}
+    wanted = {i for row in profile_rows for i in row[1]} | {row[1] for row in statement_rows}
+    known = flows | voted
+    named = flows_by_id(wanted - known.keys())
+    every = known | named
+    profiles = tuple(
+        ManufacturerProfile(
+            id=str(pk),
+            flows=frozenset(every[i] for i in flow_ids),
+            firmware=frozenset(firmware) if firmware else None,
+            issued_at=created_at,
+            signature_valid=True,  # only verified profiles are stored
+            certificate_pinned=revoked_at is None,
+            withdrawn=withdrawn_at is not None,
+            superseded=superseded_by is not None,
+        )
+        for pk, flow_ids, firmware, created_at, withdrawn_at, superseded_by, revoked_at in profile_rows
+    )
+    # A statement counts while its manufacturer holds a verified domain (CONSENSUS.md, "Claimed").
+    statements = tuple(
+        ManufacturerStatement(
+            id=str(pk), flow=every[flow_id], verdict=verdict, firmware=frozenset(firmware) if firmware else None,
+            valid=claimed,
+        )
+        for pk, flow_id, verdict, firmware in statement_rows
+    )  # fmt: skip
+    return profiles, statements, named

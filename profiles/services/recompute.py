@@ -26,9 +26,11 @@ from profiles.consensus import engine
 from profiles.consensus.inputs import ConsensusInput
 from profiles.consensus.provenance import evidence_digest, provenance_row
 from profiles.consensus.result import ConsensusResult, FlowDecision
+from profiles.consensus.rules import RULE_STATEMENT_REJECT
 from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
 from profiles.selectors.mud_files import ServedFile, served_file_forget, served_file_key
+from profiles.services.discrepancies import discrepancies_sync
 
 log = logging.getLogger(__name__)
 
@@ -205,10 +207,15 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     return profile
 
 
+# What a flow's new state means for its supporters (CONSENSUS.md, "Ledger events").
+ALLOWED, REJECTED, MANUFACTURER_REJECTED = "allowed", "rejected", "manufacturer_rejected"
+
+
 def _reputation_events(inputs: ModelInputs, scope: str, result: ConsensusResult, at: datetime) -> None:
     """Ledger events of CONSENSUS.md that a state change causes: supporters of a flow that
     just became ALLOWED (by the crowd or a manufacturer's profile) gain r +1; supporters of
-    one that just became REJECTED get s +2. Each contributor is credited once per flow.
+    one that just became REJECTED get s +2, or s +1 when the manufacturer's statement rejected
+    it. Each contributor is credited once per flow.
 
     The crediting runs after this transaction commits (a task of its own): it touches many
     contributor rows and must not hold the model's lock while it does."""
@@ -220,12 +227,15 @@ def _reputation_events(inputs: ModelInputs, scope: str, result: ConsensusResult,
             continue
         supporters = sorted({inputs.submission_contributors[s] for s in row.submission_ids})
         if supporters:
-            credits.append((inputs.flow_ids[row.key], row.state == "ALLOWED", supporters))
+            outcome = ALLOWED if row.state == "ALLOWED" else REJECTED
+            if row.rule == RULE_STATEMENT_REJECT:
+                outcome = MANUFACTURER_REJECTED
+            credits.append((inputs.flow_ids[row.key], outcome, supporters))
     if credits:
         transaction.on_commit(lambda: reputation_credit_schedule(model_id, credits, at))
 
 
-def reputation_credit_schedule(model_id: int, credits: list[tuple[int, bool, list[int]]], at: datetime) -> None:
+def reputation_credit_schedule(model_id: int, credits: list[tuple[int, str, list[int]]], at: datetime) -> None:
     from profiles.tasks import credit_flow_transitions
 
     if settings.CELERY_TASK_ALWAYS_EAGER:
@@ -237,24 +247,38 @@ def reputation_credit_schedule(model_id: int, credits: list[tuple[int, bool, lis
         log.warning("could not queue reputation credits for model %s", model_id, exc_info=True)
 
 
-def flow_transitions_credit(*, model_id: int, credits: list[tuple[int, bool, list[int]]], at: datetime) -> int:
+_OUTCOMES = {
+    # outcome: (ledger kind, r, s)
+    ALLOWED: (ReputationEvent.Kind.FLOW_CONFIRMED, 1.0, 0.0),
+    REJECTED: (ReputationEvent.Kind.FLOW_REJECTED, 0.0, 2.0),
+    MANUFACTURER_REJECTED: (ReputationEvent.Kind.MANUFACTURER_REJECTED, 0.0, 1.0),
+}
+
+
+def flow_transitions_credit(*, model_id: int, credits: list[tuple[int, str, list[int]]], at: datetime) -> int:
     """Credit the supporters of each flow that changed state: one batch for every supporter
     of every flow (in the order a one-by-one crediting would take), so a publish that newly
-    allows flows seen by hundreds of contributors costs a handful of statements."""
+    allows flows seen by hundreds of contributors costs a handful of statements. An outcome
+    is one of ALLOWED, REJECTED, MANUFACTURER_REJECTED (a boolean, from a task queued before
+    outcomes had names, means ALLOWED or REJECTED)."""
     from profiles.services.reputation import LedgerEntry, ledger_add_many
 
-    entries = [
-        LedgerEntry(
-            contributor_id=contributor_id,
-            kind=ReputationEvent.Kind.FLOW_CONFIRMED if allowed else ReputationEvent.Kind.FLOW_REJECTED,
-            cause=f"flow:{model_id}:{flow_id}",
-            delta_r=1.0 if allowed else 0.0,
-            delta_s=0.0 if allowed else 2.0,
-            device_model_id=model_id,
-        )
-        for flow_id, allowed, supporters in credits
-        for contributor_id in supporters
-    ]
+    entries = []
+    for flow_id, outcome, supporters in credits:
+        if isinstance(outcome, bool):
+            outcome = ALLOWED if outcome else REJECTED
+        kind, delta_r, delta_s = _OUTCOMES[outcome]
+        entries += [
+            LedgerEntry(
+                contributor_id=contributor_id,
+                kind=kind,
+                cause=f"flow:{model_id}:{flow_id}",
+                delta_r=delta_r,
+                delta_s=delta_s,
+                device_model_id=model_id,
+            )
+            for contributor_id in supporters
+        ]
     return sum(event is not None for event in ledger_add_many(entries, at=at))
 
 
@@ -292,6 +316,8 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
                 observations=inputs.observations,
                 votes=inputs.votes,
                 moderator_decisions=inputs.decisions,
+                manufacturer_profiles=inputs.manufacturer_profiles,
+                manufacturer_statements=inputs.manufacturer_statements,
                 condition_since=inputs.condition_since.get(scope, {}),
                 previous_states=inputs.held_states.get(scope, {}),
             )
@@ -301,6 +327,10 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     for scope, result in zip(inputs.scopes, results, strict=True):
         profile = _store(inputs, scope, result, computed_at)
         _reputation_events(inputs, scope, result, computed_at)
+        if inputs.has_signed_profiles:
+            discrepancies_sync(
+                device_model_id=model.pk, scope=scope, result=result, flow_ids=inputs.flow_ids, at=computed_at
+            )
         if profile is not None:
             published.append(profile.pk)
             versions[scope] = profile.version
