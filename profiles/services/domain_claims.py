@@ -55,10 +55,11 @@ def domain_normalize(raw: str) -> str:
     except idna.IDNAError as error:
         raise _invalid(f"{raw!r} is not a valid domain name: {error}") from None
     labels = name.split(".")
-    if len(name) > 253 or len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(name) > 253 or not all(_LABEL.match(label) for label in labels):
         raise _invalid(f"{raw!r} is not a valid domain name")
-    # A public suffix (com, co.uk, github.io) is the only name whose child is registrable itself.
-    if registrable_domain("x." + name) == "x." + name:
+    # A public suffix (com, co.uk, github.io; any single label) is the only kind of name whose
+    # child is a registrable domain itself.
+    if len(labels) < 2 or registrable_domain("x." + name) == "x." + name:
         raise _invalid(f"{name} is a public suffix: nobody can claim it")
     return name
 
