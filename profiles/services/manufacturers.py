@@ -72,10 +72,11 @@ def _contributor_named(username: str) -> Contributor:
 
 @transaction.atomic
 def member_add(
-    *, actor: Contributor | None, manufacturer: Manufacturer, username: str
+    *, actor: Contributor | None, manufacturer: Manufacturer, username: str, by_operator: bool = False
 ) -> tuple[ManufacturerMember, bool]:
-    """Make `username` a member; (member, created). Moderators and members may add."""
-    as_moderator = member_or_moderator_required(actor=actor, manufacturer=manufacturer)
+    """Make `username` a member; (member, created). Moderators and members may add; so may an
+    operator at the command line (`by_operator`, recorded as a moderator's act without a name)."""
+    as_moderator = by_operator or member_or_moderator_required(actor=actor, manufacturer=manufacturer)
     person = _contributor_named(username)
     existing = ManufacturerMember.objects.filter(manufacturer=manufacturer, contributor=person).first()
     if existing is not None:
@@ -96,8 +97,10 @@ def member_add(
 
 
 @transaction.atomic
-def member_remove(*, actor: Contributor | None, manufacturer: Manufacturer, username: str) -> None:
-    as_moderator = member_or_moderator_required(actor=actor, manufacturer=manufacturer)
+def member_remove(
+    *, actor: Contributor | None, manufacturer: Manufacturer, username: str, by_operator: bool = False
+) -> None:
+    as_moderator = by_operator or member_or_moderator_required(actor=actor, manufacturer=manufacturer)
     person = _contributor_named(username)
     deleted, _ = ManufacturerMember.objects.filter(manufacturer=manufacturer, contributor=person).delete()
     if not deleted:
