@@ -11,6 +11,7 @@ import argparse
 import ipaddress
 import re
 import sys
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -44,6 +45,14 @@ def _country(text: str) -> str:
     return text.upper()
 
 
+def _utc_offset(text: str) -> timezone:
+    match = re.fullmatch(r"([+-])(\d\d):?(\d\d)", text.strip())
+    if not match or int(match[2]) > 23 or int(match[3]) > 59:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a UTC offset such as +01:00 or -0500")
+    minutes = int(match[2]) * 60 + int(match[3])
+    return timezone(timedelta(minutes=-minutes if match[1] == "-" else minutes))
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mudhub-collect",
@@ -57,6 +66,10 @@ def parser() -> argparse.ArgumentParser:
     who.add_argument("--gateway-ip", type=_ip, action="append", default=[], help="the gateway's address (repeatable; "
                      "default: from DHCP and the DNS server the device uses)")  # fmt: skip
     who.add_argument("--gateway-mac", type=_mac, help="the gateway's MAC (default: the device's next hop)")
+    who.add_argument(
+        "--log-utc-offset", type=_utc_offset, default=UTC, metavar="+HH:MM",
+        help="the zone of log timestamps that carry none (default: UTC; west of it: --log-utc-offset=-05:00)",
+    )  # fmt: skip
     out = p.add_argument_group("outputs (the summary always goes to stderr)")
     out.add_argument("--mud", metavar="OUT.json", help="write the flows as a MUD file")
     out.add_argument("--mud-url", help="the mud-url written into the MUD file (default: a placeholder)")
@@ -134,6 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         collection = collect(
             args.inputs, device_mac=args.device_mac, device_ips=tuple(args.device_ip),
             gateway_ips=tuple(args.gateway_ip), gateway_mac=args.gateway_mac, progress=args.progress,
+            log_zone=args.log_utc_offset,
         )  # fmt: skip
     except InputError as exc:
         print(f"mudhub-collect: error: {exc}", file=sys.stderr)

@@ -9,14 +9,15 @@ TTL, so an answer read here names its address for LOG_ANSWER_SECONDS. DHCP lines
 (`DHCPACK(br-lan) 192.168.1.23 50:c7:bf:00:c7:03`) tell the device's address from its MAC.
 
 Timestamps: syslog's `Nov 28 06:00:01` (no year: the year that puts it closest before now),
-OpenWrt logread's `Sat Nov 28 06:00:01 2026`, or RFC 3339; without a zone they are UTC.
+OpenWrt logread's `Sat Nov 28 06:00:01 2026`, or RFC 3339; without a zone they are UTC unless
+told otherwise (`--log-utc-offset`).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from .names import LOG_ANSWER_SECONDS, Answer, canonical_name
 from .peers import classify
@@ -40,7 +41,8 @@ class LogFormatError(Exception):
     pass
 
 
-def parse_stamp(text: str, now: datetime | None = None) -> float | None:
+def parse_stamp(text: str, now: datetime | None = None, zone: tzinfo = UTC) -> float | None:
+    """Seconds since the epoch; a timestamp without a zone is in `zone`."""
     text = text.strip()
     if not text:
         return None
@@ -50,16 +52,16 @@ def parse_stamp(text: str, now: datetime | None = None) -> float | None:
             moment = datetime.fromisoformat(first.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+        return (moment if moment.tzinfo else moment.replace(tzinfo=zone)).timestamp()
     match = _SYSLOG.match(text)
     if not match or match["mon"] not in _MONTHS:
         return None
     hour, minute, second = (int(part) for part in match["time"].split(":"))
     month, day = _MONTHS[match["mon"]], int(match["day"])
     if match["year"]:
-        return datetime(int(match["year"]), month, day, hour, minute, second, tzinfo=UTC).timestamp()
+        return datetime(int(match["year"]), month, day, hour, minute, second, tzinfo=zone).timestamp()
     now = now or datetime.now(UTC)
-    moment = datetime(now.year, month, day, hour, minute, second, tzinfo=UTC)
+    moment = datetime(now.year, month, day, hour, minute, second, tzinfo=zone)
     if moment.timestamp() > now.timestamp() + 86400:
         moment = moment.replace(year=now.year - 1)
     return moment.timestamp()
@@ -70,6 +72,7 @@ def read_answers(
     device_ips: set[str],
     device_mac: Callable[[], str | None],
     on_progress: Callable[[int], None] | None = None,
+    zone: tzinfo = UTC,
 ) -> Iterator[tuple[float, Answers]]:
     """(time, the answers the device received) for each answer line of a dnsmasq log."""
     questions: dict[str, float] = {}  # name -> when the device last asked for it
@@ -82,7 +85,7 @@ def read_answers(
             match = _LINE.match(line.rstrip("\n"))
             if match is None:
                 continue
-            ts = parse_stamp(match["stamp"])
+            ts = parse_stamp(match["stamp"], zone=zone)
             if ts is None:
                 raise LogFormatError(f"{path}:{number}: no timestamp this reader knows: {match['stamp']!r}")
             message = match["message"]

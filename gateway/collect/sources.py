@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, tzinfo
 from typing import Any
 
 from .capture import CaptureError, is_capture, read_frames
@@ -77,7 +78,9 @@ def _advance(bar: Any) -> tuple[Callable[[int], None] | None, Callable[[int], No
     return position, count
 
 
-def _events(path: str, kind: str, observer: Observer, bar: Any) -> Iterator[tuple[float | None, int, Any]]:
+def _events(
+    path: str, kind: str, observer: Observer, bar: Any, zone: tzinfo
+) -> Iterator[tuple[float | None, int, Any]]:
     position, count = _advance(bar)
     if kind == CAPTURE:
         for ts, frame in read_frames(path, position):
@@ -87,7 +90,7 @@ def _events(path: str, kind: str, observer: Observer, bar: Any) -> Iterator[tupl
         def mac() -> str | None:
             return observer.device_mac.hex(":") if observer.device_mac else None
 
-        for ts, answers in read_answers(path, observer.device_ips, mac, count):
+        for ts, answers in read_answers(path, observer.device_ips, mac, count, zone):
             yield ts, _ANSWERS, answers
     else:
         for conversation in read_conversations(path, observer.device_ips, count):
@@ -108,6 +111,7 @@ def collect(
     gateway_ips: tuple[str, ...] = (),
     gateway_mac: str | None = None,
     progress: bool | None = False,
+    log_zone: tzinfo = UTC,
 ) -> Collection:
     """Read every input and return the device's flows; InputError (with what was read) on a bad input."""
     paths = list(paths)
@@ -127,7 +131,7 @@ def collect(
                 # Logs first: merging reads one entry of every input ahead, and a log's DHCP lines
                 # may be what tells which connection table entries are the device's.
                 inputs = sorted(zip(paths, kinds, strict=True), key=lambda item: item[1] != DNSMASQ)
-                streams = [_events(path, kind, observer, bar) for path, kind in inputs]
+                streams = [_events(path, kind, observer, bar, log_zone) for path, kind in inputs]
                 for when, what, payload in heapq.merge(*streams, key=_in_time_order):
                     if what == _FRAME and when is not None:
                         observer.frame(when, payload)

@@ -93,6 +93,8 @@ def test_usage_errors_exit_2_with_the_reason(tmp_path: Path) -> None:
     done = run(str(capture), "--device-mac", DEVICE_MAC, "--submit", "http://127.0.0.1:9/")
     assert done.returncode == 2 and "--submit needs --token, --manufacturer and --model" in done.stderr
     assert "is not a MAC address" in run(str(capture), "--device-mac", "nonsense").stderr
+    assert "is not a UTC offset" in run(str(capture), "--device-mac", DEVICE_MAC, "--log-utc-offset", "1h").stderr
+    assert run(str(capture), "--device-mac", DEVICE_MAC, "--log-utc-offset=-05:30").returncode == 0
 
 
 def test_the_collector_id_is_made_once_and_kept_in_the_state_file(tmp_path: Path) -> None:

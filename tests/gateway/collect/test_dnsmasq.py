@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -65,6 +65,8 @@ def test_timestamps_of_syslog_logread_and_rfc3339() -> None:
     assert parse_stamp("Sat Nov 28 06:00:01 2026 daemon.info") == expected
     assert parse_stamp("2026-11-28T07:00:01+01:00 router") == expected
     assert parse_stamp("Nov 28 06:00:01 router", now=datetime(2026, 12, 1, tzinfo=UTC)) == expected
+    assert parse_stamp("Sat Nov 28 07:00:01 2026", zone=timezone(timedelta(hours=1))) == expected
+    assert parse_stamp("2026-11-28T06:00:01+00:00", zone=timezone(timedelta(hours=1))) == expected  # its own zone
     # No year: the one that does not put the line in the future.
     assert (
         parse_stamp("Dec 31 23:59:59", now=datetime(2027, 1, 1, 0, 1, tzinfo=UTC))

@@ -69,3 +69,17 @@ def test_a_conntrack_dump_alone_needs_the_devices_address(tmp_path: Path) -> Non
     table = _day().write_conntrack(tmp_path / "conntrack.txt")
     with pytest.raises(InputError, match="--device-ip"):
         collect([str(table)], device_mac=DEVICE_MAC)
+
+
+def test_a_log_in_local_time_needs_its_utc_offset(tmp_path: Path) -> None:
+    from datetime import timedelta, timezone
+
+    traffic = _day()
+    log = traffic.write_log(tmp_path / "dnsmasq.log", utc_offset_hours=-2)
+    table = traffic.write_conntrack(tmp_path / "conntrack.txt")
+    inputs = [str(log), str(table)]
+    told = collect(inputs, device_ips=(DEVICE_IP,), gateway_ips=(GATEWAY_IP,), log_zone=timezone(timedelta(hours=-2)))
+    assert told.flow_set == collected(traffic, tmp_path).flow_set
+    # Read as UTC, every answer seems to come two hours before its connection: long expired.
+    untold = collect(inputs, device_ips=(DEVICE_IP,), gateway_ips=(GATEWAY_IP,))
+    assert not any(s.flow.peer_kind == "dnsname" for s in untold.flows)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import socket
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dpkt
@@ -44,7 +44,7 @@ class Traffic:
     gateway_mac: str = GATEWAY_MAC
     gateway_ip: str = GATEWAY_IP
     frames: list[tuple[float, bytes]] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
+    log: list[tuple[float, str]] = field(default_factory=list)
     conntrack: list[str] = field(default_factory=list)
     _next_port: int = 40000
 
@@ -76,11 +76,8 @@ class Traffic:
         self.frame(ts, src_mac, dst_mac, kind, data)
         return len(data)
 
-    def _stamp(self, ts: float) -> str:
-        return datetime.fromtimestamp(ts, UTC).strftime("%a %b %d %H:%M:%S %Y")
-
     def _log(self, ts: float, message: str) -> None:
-        self.log.append(f"{self._stamp(ts)} daemon.info dnsmasq[812]: {message}")
+        self.log.append((ts, message))
 
     # --- conversations ------------------------------------------------------------------
 
@@ -274,8 +271,14 @@ class Traffic:
                 writer.writepkt(frame, ts=ts)
         return path
 
-    def write_log(self, path: Path) -> Path:
-        path.write_text("\n".join(self.log) + "\n")
+    def write_log(self, path: Path, utc_offset_hours: int = 0) -> Path:
+        """logread's format, in the router's local time (`utc_offset_hours` east of UTC)."""
+        zone = timezone(timedelta(hours=utc_offset_hours))
+        lines = [
+            f"{datetime.fromtimestamp(ts, zone).strftime('%a %b %d %H:%M:%S %Y')} daemon.info dnsmasq[812]: {message}"
+            for ts, message in self.log
+        ]
+        path.write_text("\n".join(lines) + "\n")
         return path
 
     def write_conntrack(self, path: Path) -> Path:
