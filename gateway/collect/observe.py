@@ -27,6 +27,7 @@ _IP4, _IP6, _ARP = dpkt.ethernet.ETH_TYPE_IP, dpkt.ethernet.ETH_TYPE_IP6, dpkt.e
 _TCP, _UDP, _ICMP, _ICMP6 = 6, 17, 1, 58
 _SYN, _ACK, _FIN, _RST = dpkt.tcp.TH_SYN, dpkt.tcp.TH_ACK, dpkt.tcp.TH_FIN, dpkt.tcp.TH_RST
 _BROADCAST_MAC = b"\xff" * 6
+_IP4_TYPE, _IP6_TYPE = b"\x08\x00", b"\x86\xdd"
 # Ports of services devices and gateways commonly offer: the side that uses one is the server
 # when no handshake says so (UDP always, TCP when the capture began mid-connection).
 SERVICE_PORTS = frozenset(
@@ -189,6 +190,24 @@ class Observer:
                 outgoing = False
             else:
                 return
+            # Untagged IP, the bulk of a capture: dpkt decodes it from the IP header on, which
+            # spares the Ethernet layer's search for VLAN, MPLS and LLC headers.
+            kind = buf[12:14]
+            try:
+                if kind == _IP4_TYPE:
+                    ip4 = dpkt.ip.IP(buf[14:])
+                    self.device_frames += 1
+                    self._ip(ts, outgoing, buf, ip4, "ipv4", _ntop(_AF4, ip4.src), _ntop(_AF4, ip4.dst), ip4.len)
+                    return
+                if kind == _IP6_TYPE:
+                    ip6 = dpkt.ip6.IP6(buf[14:])
+                    self.device_frames += 1
+                    self._ip(ts, outgoing, buf, ip6, "ipv6", _ntop(_AF6, ip6.src), _ntop(_AF6, ip6.dst), 40 + ip6.plen)
+                    return
+            except (dpkt.UnpackError, ValueError, IndexError):
+                self.device_frames += 1
+                self.undecodable += 1
+                return
         try:
             eth = dpkt.ethernet.Ethernet(buf)
         except (dpkt.UnpackError, ValueError, IndexError):
@@ -201,10 +220,11 @@ class Observer:
             outgoing = found
         self.device_frames += 1
         kind, data = eth.type, eth.data
+        macs = eth.dst + eth.src  # the frame's own MAC header, VLAN tags left out
         if kind == _IP4 and isinstance(data, dpkt.ip.IP):
-            self._ip(ts, outgoing, eth, data, "ipv4", _ntop(_AF4, data.src), _ntop(_AF4, data.dst), data.len)
+            self._ip(ts, outgoing, macs, data, "ipv4", _ntop(_AF4, data.src), _ntop(_AF4, data.dst), data.len)
         elif kind == _IP6 and isinstance(data, dpkt.ip6.IP6):
-            self._ip(ts, outgoing, eth, data, "ipv6", _ntop(_AF6, data.src), _ntop(_AF6, data.dst), 40 + data.plen)
+            self._ip(ts, outgoing, macs, data, "ipv6", _ntop(_AF6, data.src), _ntop(_AF6, data.dst), 40 + data.plen)
         elif kind in (_IP4, _IP6):
             self.undecodable += 1
         elif kind >= 0x0600:  # an EtherType (below it, an 802.3 length: LLC frames carry no flow a MUD file names)
@@ -232,9 +252,9 @@ class Observer:
         return None
 
     def _ip(
-        self, ts: float, outgoing: bool, eth: dpkt.ethernet.Ethernet, ip: dpkt.Packet, family: str, src: str,
-        dst: str, size: int,
+        self, ts: float, outgoing: bool, macs: bytes, ip: dpkt.Packet, family: str, src: str, dst: str, size: int,
     ) -> None:  # fmt: skip
+        """One IP packet of the device; `macs` begins with the frame's destination and source MACs."""
         if outgoing:
             device_ip, peer_ip = src, dst
             if device_ip not in self.device_ips and not device_ip.startswith(("0.", "::")) and device_ip != "::":
@@ -243,11 +263,11 @@ class Observer:
             device_ip, peer_ip = dst, src
         where = classify(peer_ip)
         if where == "public":
-            self.next_hops[eth.dst if outgoing else eth.src] += 1
-        elif outgoing and eth.dst == _BROADCAST_MAC and where == "local":
+            self.next_hops[macs[:6] if outgoing else macs[6:12]] += 1
+        elif outgoing and macs[:6] == _BROADCAST_MAC and where == "local":
             where = "group"  # a directed broadcast (192.168.1.255): a group, not a peer
         elif where == "local" and peer_ip not in self.local_macs and len(self.local_macs) < 4096:
-            self.local_macs[peer_ip] = eth.dst if outgoing else eth.src
+            self.local_macs[peer_ip] = macs[:6] if outgoing else macs[6:12]
         if where == "group":
             kind, value = "group", (_SOLICITED_NODE if peer_ip.startswith(_SOLICITED_NODE) else peer_ip)
         elif where == "public":
