@@ -110,3 +110,41 @@ def evaluate_level(standing: Standing, params: TrustParams = DEFAULT_TRUST_PARAM
     # Keep what is held at the margin, never more than the current level; the promotion
     # bars are stricter than the retention bars, so this is never below `promoted`.
     return _highest(standing, params.demotion_margin, params, ceiling=standing.level)
+
+
+def next_level_needs(standing: Standing, params: TrustParams = DEFAULT_TRUST_PARAMS) -> list[str]:
+    """What stands between the contributor and the next level, one plain sentence per bar
+    not yet met (an empty list at the top level, or when only the nightly run is missing)."""
+    target = standing.level + 1
+    if target > TOP_LEVEL:
+        return []
+    p = params
+    needs: list[str] = []
+    if target == 1:
+        if standing.age_days < p.tl1_min_age_days:
+            needs.append(f"an account at least {p.tl1_min_age_days:g} days old")
+        if standing.valid_submissions < p.tl1_min_valid:
+            needs.append(f"{p.tl1_min_valid - standing.valid_submissions} more valid submission(s)")
+        if standing.rejected_submissions:
+            needs.append("no rejected submission")
+        if standing.strikes:
+            needs.append("no strike")
+    elif target == 2:
+        if standing.age_days < p.tl2_min_age_days:
+            needs.append(f"an account at least {p.tl2_min_age_days:g} days old")
+        if standing.accepted_submissions < p.tl2_min_accepted:
+            needs.append(f"{p.tl2_min_accepted - standing.accepted_submissions} more accepted submission(s)")
+        if standing.accepted_models < p.tl2_min_models:
+            needs.append(f"accepted submissions on {p.tl2_min_models - standing.accepted_models} more model(s)")
+        if standing.reputation < p.tl2_min_reputation:
+            needs.append(f"a reputation of at least {p.tl2_min_reputation:.2f}")
+    else:
+        if standing.age_days < p.tl3_min_age_days:
+            needs.append(f"an account at least {p.tl3_min_age_days:g} days old")
+        if standing.accepted_submissions < p.tl3_min_accepted:
+            needs.append(f"{p.tl3_min_accepted - standing.accepted_submissions} more accepted submission(s)")
+        if standing.reputation < p.tl3_min_reputation:
+            needs.append(f"a reputation of at least {p.tl3_min_reputation:.2f}")
+        if not standing.tl3_granted:
+            needs.append("a moderator's grant")
+    return needs

@@ -132,3 +132,17 @@ def test_evaluation_is_stable_the_next_night(standing):
 def test_more_reputation_never_lowers_the_level(standing, more):
     better = replace(standing, reputation=max(standing.reputation, more))
     assert evaluate_level(better) >= evaluate_level(standing)
+
+
+def test_next_level_needs_names_each_missing_bar():
+    from profiles.trust.levels import Standing, next_level_needs
+
+    newcomer = Standing(level=0, age_days=1, valid_submissions=1, rejected_submissions=0, accepted_submissions=0,
+                        accepted_models=0, reputation=0.5, strikes=0)  # fmt: skip
+    assert next_level_needs(newcomer) == ["an account at least 3 days old", "2 more valid submission(s)"]
+    member = Standing(level=2, age_days=200, valid_submissions=80, rejected_submissions=0, accepted_submissions=60,
+                      accepted_models=9, reputation=0.9, strikes=0)  # fmt: skip
+    assert next_level_needs(member) == ["a moderator's grant"]
+    trusted = Standing(level=3, age_days=200, valid_submissions=80, rejected_submissions=0, accepted_submissions=60,
+                       accepted_models=9, reputation=0.9, strikes=0, tl3_granted=True)  # fmt: skip
+    assert next_level_needs(trusted) == []
