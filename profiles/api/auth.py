@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from knox.models import AuthToken
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
@@ -16,6 +15,7 @@ from profiles.api.strict import StrictInputMixin
 from profiles.api.throttles import AnonThrottle, SignupThrottle, client_network, network_of
 from profiles.services.accounts import contributor_for, user_register
 from profiles.services.logins import login_authenticate
+from profiles.services.tokens import token_create
 
 
 class RegisterSerializer(StrictInputMixin, serializers.Serializer):
@@ -36,7 +36,7 @@ class AccountSerializer(serializers.Serializer):
 
 
 def _token_body(user: Any) -> dict[str, Any]:
-    instance, token = AuthToken.objects.create(user)
+    instance, token = token_create(user=user)
     return {"token": token, "expiry": instance.expiry, "username": user.get_username()}
 
 

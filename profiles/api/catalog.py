@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from profiles import mud
 from profiles.api.filters import DeviceModelFilter, ManufacturerFilter
 from profiles.api.serializers import (
     ChangeSerializer,
@@ -22,8 +21,16 @@ from profiles.api.serializers import (
     DeviceModelSerializer,
     ManufacturerSerializer,
 )
-from profiles.errors import DomainError, NotFound, problem
-from profiles.models import LATEST, Change, ConsensusProfile, DeviceModel, FirmwareVersion, Manufacturer
+from profiles.errors import NotFound
+from profiles.models import Change, DeviceModel, Manufacturer
+from profiles.selectors.catalog import (
+    consensus_current_get,
+    consensus_diff,
+    consensus_flows,
+    consensus_profiles,
+    device_model_queryset,
+    firmware_scope_check,
+)
 
 FIRMWARE_PARAM = OpenApiParameter("firmware", OpenApiTypes.STR, description="a firmware version, or `latest`")
 
@@ -35,44 +42,30 @@ class ManufacturerViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["slug", "name", "created_at"]
 
 
-def _scope(request: Request, device_model: DeviceModel) -> str:
-    scope = request.query_params.get("firmware", LATEST) or LATEST
-    if scope != LATEST and not FirmwareVersion.objects.filter(device_model=device_model, version=scope).exists():
-        raise DomainError(
-            "invalid_input",
-            "Unknown firmware for this model.",
-            problems=[problem("unknown_firmware", "/firmware", f"{scope!r} is not a known firmware of this model")],
-        )
-    return scope
-
-
 class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
-    queryset = DeviceModel.objects.select_related("manufacturer").prefetch_related(
-        Prefetch("firmware_versions", queryset=FirmwareVersion.objects.order_by("first_seen", "id"))
-    )
+    queryset = device_model_queryset()
     serializer_class = DeviceModelSerializer
     filterset_class = DeviceModelFilter
     ordering_fields = ["slug", "name", "created_at", "updated_at"]
 
-    def _profiles(self, device_model: DeviceModel, scope: str) -> QuerySet[ConsensusProfile]:
-        return ConsensusProfile.objects.filter(device_model=device_model, scope=scope)
+    def _scope(self, request: Request, device_model: DeviceModel) -> str:
+        return firmware_scope_check(device_model=device_model, scope=request.query_params.get("firmware"))
 
     @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["get"])
     def consensus(self, request: Request, pk: str | None = None) -> Response:
         """The current consensus: every flow with its state, risk class, support and provenance."""
         device_model = self.get_object()
-        scope = _scope(request, device_model)
-        profile = self._profiles(device_model, scope).filter(is_current=True).first()
+        scope = self._scope(request, device_model)
+        profile = consensus_current_get(device_model=device_model, scope=scope)
         if profile is None:
             raise NotFound("No consensus has been computed for this model and firmware yet.", code="no_consensus")
-        flows = profile.flows.select_related("flow").order_by("flow__key")
         return Response(
             {
                 "device_model": device_model.pk,
                 "mud_url": device_model.mud_url_for(scope),
                 "profile": ConsensusProfileSerializer(profile).data,
-                "flows": ConsensusFlowSerializer(flows, many=True).data,
+                "flows": ConsensusFlowSerializer(consensus_flows(profile=profile), many=True).data,
             }
         )
 
@@ -80,7 +73,8 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         device_model = self.get_object()
-        profiles = self._profiles(device_model, _scope(request, device_model)).order_by("-version")
+        scope = self._scope(request, device_model)
+        profiles = consensus_profiles(device_model=device_model, scope=scope).order_by("-version")
         page = self.paginate_queryset(profiles)
         return self.get_paginated_response(ConsensusProfileSerializer(page, many=True).data)
 
@@ -89,24 +83,11 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
     def diff(self, request: Request, pk: int | None = None, a: int = 0, b: int = 0) -> Response:
         """What changed between two versions: flows added and removed, metadata changed."""
         device_model = self.get_object()
-        profiles = {
-            p.version: p for p in self._profiles(device_model, _scope(request, device_model)).filter(version__in=[a, b])
-        }
-        missing = [v for v in (a, b) if v not in profiles]
-        if missing:
-            raise NotFound(f"No version {missing[0]} of this consensus.")
-        old = mud.parse(bytes(profiles[a].mud_bytes), mode="strict")
-        new = mud.parse(bytes(profiles[b].mud_bytes), mode="strict")
-        change = mud.diff(old, new)
+        change = consensus_diff(device_model=device_model, scope=self._scope(request, device_model), a=a, b=b)
         return Response(
-            {
-                "from": a,
-                "to": b,
-                "added": [flow.key for flow in change.added],
-                "removed": [flow.key for flow in change.removed],
-                "meta_changes": {k: [str(v[0]), str(v[1])] for k, v in change.meta_changes.items()},
-            }
-        )
+            {"from": change.a, "to": change.b, "added": change.added, "removed": change.removed,
+             "meta_changes": change.meta_changes}
+        )  # fmt: skip
 
 
 class ChangesView(APIView):

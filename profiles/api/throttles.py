@@ -59,12 +59,27 @@ class _DailyByTrustLevel(SimpleRateThrottle):
     def __init__(self) -> None:  # the rate depends on the caller; it is set per request
         pass
 
+    def daily_limits(self) -> dict[int, int]:
+        return self.limits
+
+    def remaining(self, user: Any) -> int:
+        """How many more the user may make today (pages show it before anyone is refused)."""
+        contributor = getattr(user, "contributor", None)
+        limit = self.daily_limits()[contributor.trust_level if contributor is not None else 0]
+        try:
+            history = self.cache.get(f"throttle:{self.scope}:{user.pk}", [])
+        except Exception:
+            log.warning("throttle %s: cache unavailable", type(self).__name__, exc_info=True)
+            return limit
+        now = self.timer()
+        return max(0, limit - sum(1 for at in history if at > now - DAY))
+
     def allow_request(self, request: Request, view: Any) -> bool:
         if request.method not in self.methods or not request.user.is_authenticated:
             return True
         contributor = getattr(request.user, "contributor", None)
         level = contributor.trust_level if contributor is not None else 0
-        self.num_requests, self.duration = self.limits[level], DAY
+        self.num_requests, self.duration = self.daily_limits()[level], DAY
         if self.num_requests == 0:
             return True  # not allowed at all: the view says why (403), not a throttle
         self.key = f"throttle:{self.scope}:{request.user.pk}"
@@ -80,17 +95,15 @@ class _DailyByTrustLevel(SimpleRateThrottle):
 class SubmissionThrottle(_FailOpen, _DailyByTrustLevel):
     scope = "submissions"
 
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.limits = settings.MUDHUB_SUBMISSIONS_PER_DAY
-        return super().allow_request(request, view)
+    def daily_limits(self) -> dict[int, int]:
+        return settings.MUDHUB_SUBMISSIONS_PER_DAY
 
 
 class VoteThrottle(_FailOpen, _DailyByTrustLevel):
     scope = "votes"
 
-    def allow_request(self, request: Request, view: Any) -> bool:
-        self.limits = settings.MUDHUB_VOTES_PER_DAY
-        return super().allow_request(request, view)
+    def daily_limits(self) -> dict[int, int]:
+        return settings.MUDHUB_VOTES_PER_DAY
 
 
 class SignupThrottle(_FailOpen, SimpleRateThrottle):

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, permissions, serializers, status, viewsets
@@ -16,18 +14,17 @@ from rest_framework.views import APIView
 from profiles.api.strict import StrictInputMixin, no_control_characters
 from profiles.api.throttles import VoteThrottle, network_of
 from profiles.models import (
-    ConsensusFlow,
     Contributor,
     DeviceModel,
     ModerationDecision,
     ReputationEvent,
     Submission,
-    SubmissionReport,
     Vote,
 )
+from profiles.selectors.trust import contributor_standing_get, moderation_queue_get
 from profiles.services.accounts import contributor_for
 from profiles.services.logins import login_lockout_lift
-from profiles.services.moderation import decision_record, frozen_flow_ids, submission_report
+from profiles.services.moderation import decision_record, submission_report
 from profiles.services.votes import vote_cast, vote_withdraw
 
 # --- votes ----------------------------------------------------------------------------------
@@ -142,44 +139,33 @@ class ModerationQueueView(APIView):
 
     @extend_schema(responses={200: OpenApiResponse(description="the queue")})
     def get(self, request: Request) -> Response:
-        h_flows = (
-            ConsensusFlow.objects.filter(
-                profile__is_current=True, risk_class="H", state="candidate", groups__gte=2, lower_bound__gte=0.40
-            )
-            .exclude(provenance__approved=True)
-            .select_related("flow", "profile__device_model__manufacturer")
-            .order_by("-support")[:200]
-        )
-        frozen = []
-        for model_id in (
-            ModerationDecision.objects.filter(kind="freeze").values_list("device_model_id", flat=True).distinct()
-        ):
-            frozen += [
-                {"device_model": model_id, "flow_id": flow_id, "firmware": fw, "decision": pk}
-                for (flow_id, fw), pk in frozen_flow_ids(model_id).items()
-            ]
-        reports = (
-            SubmissionReport.objects.filter(resolved_by__isnull=True)
-            .values("submission_id")
-            .annotate(reports=Count("id"))
-            .order_by("-reports")[:200]
-        )
+        queue = moderation_queue_get()
         return Response(
             {
                 "high_risk_flows": [
                     {
-                        "device_model": row.profile.device_model_id,
-                        "scope": row.profile.scope,
-                        "flow": row.flow.key,
+                        "device_model": row.device_model.pk,
+                        "scope": row.scope,
+                        "flow": row.flow_key,
                         "support": row.support,
                         "groups": row.groups,
                         "lower_bound": row.lower_bound,
-                        "class_reason": row.provenance.get("class_reason"),
+                        "class_reason": row.class_reason,
                     }
-                    for row in h_flows
+                    for row in queue.high_risk_flows
                 ],
-                "frozen_flows": frozen,
-                "reported_submissions": list(reports),
+                "frozen_flows": [
+                    {
+                        "device_model": row.device_model.pk,
+                        "flow_id": row.flow_id,
+                        "firmware": row.firmware,
+                        "decision": row.decision_id,
+                    }
+                    for row in queue.frozen_flows
+                ],
+                "reported_submissions": [
+                    {"submission_id": row.submission.pk, "reports": row.reports} for row in queue.reported_submissions
+                ],
             }
         )
 
@@ -248,19 +234,11 @@ class ContributorView(APIView):
 
     @extend_schema(responses={200: OpenApiResponse(description="the contributor")})
     def get(self, request: Request, username: str) -> Response:
-        user = get_object_or_404(get_user_model(), username=username)
-        person = contributor_for(user)
-        counts = Submission.objects.filter(contributor=person).aggregate(
-            submissions=Count("id"),
-            active=Count("id", filter=Q(status=Submission.Status.ACTIVE)),
-            accepted=Count("id", filter=Q(accepted_at__isnull=False)),
-            rejected=Count("id", filter=Q(status=Submission.Status.REJECTED)),
-            models=Count("device_model", distinct=True),
-        )
-        ledger = ReputationEvent.objects.filter(contributor=person).order_by("-created_at", "-id")[:50]
+        standing = contributor_standing_get(username=username)
+        person, counts = standing.contributor, standing.counts
         return Response(
             {
-                "username": user.get_username(),
+                "username": standing.user.get_username(),
                 "trust_level": person.trust_level,
                 "reputation": round(person.reputation, 6),
                 "r": round(person.reputation_r, 6),
@@ -270,7 +248,9 @@ class ContributorView(APIView):
                 "moderator": person.is_moderator,
                 "tl3_granted": person.tl3_granted,
                 "joined": person.created_at,
-                "counts": {**counts, "votes": Vote.objects.filter(voter=person, voided_at__isnull=True).count()},
-                "ledger": LedgerEntrySerializer(ledger, many=True).data,
+                "counts": {name: counts[name] for name in ("submissions", "active", "accepted", "rejected", "models",
+                                                           "votes")},
+                "next_level_needs": standing.next_level_needs,
+                "ledger": LedgerEntrySerializer(standing.ledger, many=True).data,
             }
-        )
+        )  # fmt: skip
