@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from profiles.api import auth, catalog, manufacturers, status, submissions, trust
+from profiles.api import auth, catalog, manufacturers, root, status, submissions, trust
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ router.register("votes", trust.VoteViewSet)
 router.register("moderation/decisions", trust.DecisionViewSet)
 
 urlpatterns = [
+    path("", root.ApiRootView.as_view(), name="root"),
     path("status/", status.StatusView.as_view(), name="status"),
     path("auth/register/", auth.RegisterView.as_view(), name="register"),
     path("auth/token/", auth.TokenView.as_view(), name="token"),
