@@ -5,8 +5,9 @@ unknown URL into its HTML technical page when DEBUG is on, `require_safe` answer
 an empty text/html 405, the CSRF check answers with its HTML page. Replacing the finished
 response here is the one place that sees them all, for every URL, present or future.
 
-Browsers asking for HTML (`Accept: text/html`) keep the HTML error pages of the web pages,
-except a 404, which is JSON for everyone as before.
+Browsers asking for HTML (`Accept: text/html`) keep Django's HTML error pages, except a 404,
+which is JSON for everyone as before. An error page a web view wrote itself for people (the
+response carries `is_page`, see profiles/web/pages.py) stays as it is, 404 included.
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class JsonErrorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         if response.status_code < 400 or response.get("Content-Type", "").startswith("application/"):
+            return response
+        if getattr(response, "is_page", False):  # a web page's own error page, written for people
             return response
         if response.status_code != 404 and wants_html(request):
             return response

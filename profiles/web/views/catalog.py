@@ -1,0 +1,157 @@
+"""The catalogue, a device model's page, its version diff, and voting on its flows."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_POST
+
+from profiles.api.filters import DeviceModelFilter
+from profiles.api.throttles import VoteThrottle
+from profiles.errors import DomainError
+from profiles.models import LATEST, Contributor, DeviceModel, Manufacturer
+from profiles.selectors.catalog import (
+    consensus_diff,
+    consensus_profiles,
+    consensus_view_get,
+    device_model_get,
+    device_model_queryset,
+    firmware_scope_check,
+)
+from profiles.selectors.trust import votes_of
+from profiles.services.accounts import contributor_for
+from profiles.services.votes import vote_cast
+from profiles.web.charts import support_chart
+from profiles.web.pages import page, problems_by_path, throttle_allows
+
+PAGE_SIZE = 25
+ORDERINGS = {"name": ("manufacturer__slug", "slug"), "recent": ("-updated_at", "id")}
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    filters = {k: v for k, v in request.GET.items() if k in ("q", "manufacturer", "has_consensus") and v}
+    order = request.GET.get("order", "name")
+    queryset = device_model_queryset().order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
+    filterset = DeviceModelFilter(data=filters, queryset=queryset)
+    problems: dict[str, list[str]] = {}
+    if filterset.is_valid():
+        results = filterset.qs
+    else:
+        problems = {name: [str(e) for e in errors] for name, errors in filterset.errors.items()}
+        results = DeviceModel.objects.none()
+    paginator = Paginator(results, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    context = {
+        "page_obj": page_obj,
+        "filters": filters,
+        "order": order,
+        "problems": problems,
+        "manufacturers": Manufacturer.objects.order_by("name").values_list("slug", "name"),
+        "query_string": urlencode({**filters, "order": order}),
+    }
+    template = "web/_catalogue_results.html" if request.htmx else "web/catalogue.html"  # type: ignore[attr-defined]
+    return render(request, template, context, status=400 if problems else 200)
+
+
+def _voter(request: HttpRequest) -> Contributor | None:
+    if not request.user.is_authenticated:
+        return None
+    person = contributor_for(request.user)
+    return person if person.trust_level >= Contributor.TrustLevel.MEMBER and not person.suspended else None
+
+
+def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict[str, Any]:
+    device_model = device_model_get(manufacturer_slug=manufacturer, model_slug=model)
+    scope = firmware_scope_check(device_model=device_model, scope=request.GET.get("firmware"))
+    consensus = consensus_view_get(device_model=device_model, scope=scope)
+    versions = list(
+        consensus_profiles(device_model=device_model, scope=scope)
+        .order_by("-version")
+        .only("version", "created_at", "allowed_count", "etag", "params_version")[:50]
+    )
+    voter = _voter(request)
+    firmware = "" if scope == LATEST else scope
+    return {
+        "device_model": device_model,
+        "scope": scope,
+        "firmware_versions": [f.version for f in device_model.firmware_versions.all()],
+        "consensus": consensus,
+        "chart": support_chart([*consensus.served, *consensus.candidates]),
+        "versions": versions,
+        "mud_url": device_model.mud_url_for(scope),
+        "mud_path": _mud_path(device_model, scope),
+        "voter": voter,
+        "my_votes": votes_of(voter=voter, device_model=device_model, firmware=firmware) if voter else {},
+        "votes_left": VoteThrottle().remaining(request.user) if voter else 0,
+    }
+
+
+def _mud_path(device_model: DeviceModel, scope: str) -> str:
+    if scope == LATEST:
+        return device_model.mud_path
+    return f"/mud/{device_model.manufacturer.slug}/{device_model.slug}/{scope}.json"
+
+
+@require_GET
+@page
+def device_model_page(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
+    context = _device_context(request, manufacturer, model)
+    context["diff"] = _diff(request, context)
+    return render(request, "web/device_model.html", context)
+
+
+def _diff(request: HttpRequest, context: dict[str, Any]) -> Any:
+    a, b = request.GET.get("a", ""), request.GET.get("b", "")
+    if not (a.isdigit() and b.isdigit()):
+        return None
+    return consensus_diff(device_model=context["device_model"], scope=context["scope"], a=int(a), b=int(b))
+
+
+@require_GET
+@page
+def device_model_diff(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
+    """The diff of two versions: the fragment the page includes, or the whole page."""
+    if not request.htmx:  # type: ignore[attr-defined]
+        return device_model_page(request, manufacturer, model)
+    device_model = device_model_get(manufacturer_slug=manufacturer, model_slug=model)
+    scope = firmware_scope_check(device_model=device_model, scope=request.GET.get("firmware"))
+    return render(request, "web/_diff.html", {"diff": _diff(request, {"device_model": device_model, "scope": scope})})
+
+
+@require_POST
+@login_required
+@page
+def vote(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
+    """One click on +1 or -1: the flow's row comes back (htmx swaps it in), with the votes left."""
+    device_model = device_model_get(manufacturer_slug=manufacturer, model_slug=model)
+    scope = firmware_scope_check(device_model=device_model, scope=request.POST.get("firmware"))
+    key, value = request.POST.get("flow", ""), request.POST.get("value", "")
+    error = ""
+    if not throttle_allows(VoteThrottle(), request):
+        error = "You have used all your votes for today."
+    else:
+        try:
+            vote_cast(
+                voter=contributor_for(request.user),
+                device_model=device_model,
+                flow_key=key,
+                value=int(value) if value in ("1", "-1") else 0,
+                firmware="" if scope == LATEST else scope,
+            )
+        except DomainError as exc:
+            messages = problems_by_path(exc.problems)
+            error = "; ".join(m for items in messages.values() for m in items) or exc.message
+    context = _device_context(request, manufacturer, model)
+    consensus = context["consensus"]
+    flow = next((f for f in [*consensus.served, *consensus.candidates] if f.key == key), None)
+    context.update({"flow": flow, "vote_error": error, "vote_flow_key": key})
+    if flow is None or not request.htmx:  # type: ignore[attr-defined]
+        context["diff"] = None
+        return render(request, "web/device_model.html", context)
+    return render(request, "web/_vote_result.html", context)

@@ -1,0 +1,161 @@
+"""End-to-end in Chromium: the stories of issue 14, each page checked for console errors,
+CSP violations and serious accessibility findings (axe-core)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from playwright.sync_api import expect
+
+from profiles.models import ConsensusFlow, Contributor, DeviceModel, ModerationDecision, Submission, Vote
+from profiles.selectors.supporters import supporters_by_flow
+from profiles.selectors.trust import moderation_queue_get
+from tests.support import DATASET, require_shared
+from tests.web.conftest import log_in
+from tests.web.data import DEMO_PASSWORD, H_KEY, demo, high_risk_flow_waiting
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_a_visitor_finds_a_device_and_downloads_its_mud_file(web):
+    watched, base = web
+    page = watched.page
+    demo()
+    page.goto(base + "/")
+    watched.check()
+    page.get_by_label("Model or manufacturer").fill("camera")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_url("**/?q=camera**")
+    assert page.get_by_text("1 device model").is_visible()
+    page.get_by_role("link", name="Indoor Camera 2K").click()
+    page.wait_for_url("**/devices/vista-cam/indoor-camera-2k/")
+    watched.check()
+    assert page.get_by_role("heading", name="Indoor Camera 2K").is_visible()
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download the MUD file").click()
+    downloaded = json.loads(download_info.value.path().read_bytes())
+    served = page.request.get(base + "/mud/vista-cam/indoor-camera-2k.json")
+    assert downloaded == served.json()
+    assert downloaded["ietf-mud:mud"]["mud-url"] == page.locator("#mud-url").inner_text()
+    # The copy button puts the MUD URL on the clipboard.
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+    page.get_by_role("button", name="Copy").click()
+    expect(page.locator("#copy-status")).to_have_text("Copied.")
+    assert page.evaluate("navigator.clipboard.readText()") == downloaded["ietf-mud:mud"]["mud-url"]
+    watched.check()
+
+
+def test_a_contributor_signs_up_checks_a_real_mud_file_and_submits_it(web):
+    watched, base = web
+    page = watched.page
+    require_shared()
+    page.goto(base + "/accounts/signup/")
+    watched.check()
+    page.get_by_label("Username").fill("new-contributor")
+    page.get_by_label("Email").fill("new@example.org")
+    page.get_by_label("Password").fill("a long enough passphrase 42")
+    page.get_by_role("button", name="Create the account").click()
+    page.wait_for_url("**/contribute/")
+    watched.check()
+    page.get_by_label("Manufacturer").fill("Philips")
+    page.get_by_label("Model", exact=True).fill("Hue Bulb")
+    page.get_by_label("Firmware").fill("1.2")
+    page.get_by_label("File", exact=True).set_input_files(str(DATASET / "iot-onboarding-mudfiles/unsw/HueBulbMud.json"))
+    page.get_by_role("button", name="Check").click()
+    result = page.locator("#check")
+    result.get_by_role("heading", name="Ready to submit: 38 flows from 38 ACEs").wait_for()
+    assert "10 warnings" in result.inner_text()
+    assert "urn:ietf:params:mud:gateway is not registered" in result.inner_text()
+    assert not Submission.objects.exists()  # checking stores nothing
+    watched.check()
+    page.get_by_role("button", name="Submit").click()
+    page.wait_for_url("**/submissions/*/")
+    submission = Submission.objects.get()
+    assert submission.contributor.user.username == "new-contributor"
+    assert bytes(submission.raw) == (DATASET / "iot-onboarding-mudfiles/unsw/HueBulbMud.json").read_bytes()
+    assert page.get_by_role("heading", name=f"Submission {submission.pk}").is_visible()
+    assert page.locator("table tbody tr").count() == 38
+    watched.check()
+
+
+def test_a_member_votes_without_a_reload(web):
+    watched, base = web
+    page = watched.page
+    demo()
+    model = DeviceModel.objects.get(slug="smart-bulb-a19")
+    maria = Contributor.objects.get(user__username="member-maria")
+    backers = supporters_by_flow(model.pk)
+    candidates = ConsensusFlow.objects.filter(profile__device_model=model, profile__scope="latest",
+                                              profile__is_current=True, state="candidate")  # fmt: skip
+    target = next(row.flow.key for row in candidates.select_related("flow") if maria.pk not in backers[row.flow_id])
+    log_in(watched, base, "member-maria", DEMO_PASSWORD)
+    page.goto(f"{base}/devices/lumen-home/smart-bulb-a19/")
+    watched.check()
+    assert page.locator("#votes-left").inner_text() == "You have 30 votes left today."
+    page.evaluate("window.__sameDocument = true")
+    button = page.get_by_role("button", name=f"Vote for {target}", exact=True)
+    button.click()
+    page.get_by_role("button", name=f"Vote for {target}", exact=True).and_(
+        page.locator("[aria-pressed=true]")
+    ).wait_for()
+    expect(page.locator("#votes-left")).to_have_text("You have 29 votes left today.")
+    assert page.evaluate("window.__sameDocument") is True  # no reload happened
+    vote = Vote.objects.get(voter=maria)
+    assert (vote.flow.key, vote.value, vote.firmware) == (target, 1, "")
+    watched.check()
+
+
+def test_a_moderator_approves_a_high_risk_flow(web):
+    watched, base = web
+    page = watched.page
+    model = high_risk_flow_waiting()
+    assert [item.flow_key for item in moderation_queue_get().high_risk_flows] == [H_KEY, H_KEY]
+    demo()  # the demo's moderator account
+    log_in(watched, base, "moderator", DEMO_PASSWORD)
+    page.goto(f"{base}/moderation/")
+    watched.check()
+    card = page.locator("article", has_text=H_KEY).first
+    card.get_by_role("button", name="Approve").click()
+    page.wait_for_url(f"{base}/moderation/")
+    decision = ModerationDecision.objects.get(kind="approve")
+    assert (decision.device_model, decision.flow.key, decision.moderator.user.username) == (model, H_KEY, "moderator")
+    watched.check()
+
+
+PAGES_SIGNED_OUT = ["/accounts/login/", "/accounts/signup/"]
+PAGES = [
+    "/",
+    "/?q=no-such-device",
+    "/devices/lumen-home/smart-bulb-a19/",
+    "/devices/vista-cam/indoor-camera-2k/?firmware=5.0.1",
+    "/devices/lumen-home/smart-bulb-a19/?a=1&b=2",
+    "/contribute/",
+    "/submissions/",
+    "/submissions/{submission}/",
+    "/accounts/tokens/",
+    "/contributors/moderator/",
+    "/contributors/newcomer-nia/",
+    "/moderation/",
+    "/devices/nobody/nothing/",
+]
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_every_page_is_clean_on_a_desktop_and_a_phone(web, width):
+    watched, base = web
+    page = watched.page
+    page.set_viewport_size({"width": width, "height": 800})
+    demo()
+    high_risk_flow_waiting()
+    for path in PAGES_SIGNED_OUT:
+        page.goto(base + path)
+        watched.check()
+    log_in(watched, base, "moderator", DEMO_PASSWORD)
+    page.goto(base + "/accounts/tokens/")
+    page.get_by_role("button", name="Create a token").click()
+    page.locator("#new-token").wait_for()
+    submission = Submission.objects.filter(contributor__user__username="moderator").first()
+    for path in PAGES:
+        page.goto(base + path.format(submission=submission.pk))
+        watched.check()

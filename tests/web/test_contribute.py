@@ -1,0 +1,107 @@
+"""Contributing from the pages: the check stores nothing, a submit keeps the bytes sent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from profiles.models import Submission
+from tests.factories import ContributorFactory
+from tests.helpers import HUE, flow
+from tests.support import DATASET, require_shared
+from tests.web.data import submit
+
+pytestmark = pytest.mark.django_db
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture
+def member(client):
+    person = ContributorFactory(trust_level=1)
+    client.force_login(person.user)
+    return person
+
+
+def form(**fields):
+    return {"manufacturer": "Acme", "model": "Cam 1", "firmware": "1.0", "kind": "mud", **fields}
+
+
+def test_contributing_needs_an_account(client):
+    response = client.get("/contribute/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/contribute/")
+
+
+def test_a_check_lists_every_problem_with_its_path_and_stores_nothing(client, member):
+    document = {"ietf-mud:mud": {"mud-version": 9}}
+    response = client.post("/contribute/", form(document=json.dumps(document), action="check"), **HTMX)
+    body = response.content.decode()
+    assert "3 problems: nothing was stored" in body
+    assert "/mud/ietf-mud:mud/mud-version" in body
+    assert "/mud/ietf-mud:mud/is-supported" in body
+    assert not Submission.objects.exists()
+
+
+def test_text_that_is_not_json_is_a_problem_not_an_error(client, member):
+    response = client.post("/contribute/", form(document="{not json", action="submit"))
+    assert response.status_code == 400
+    assert "not JSON" in response.content.decode()
+    assert not Submission.objects.exists()
+
+
+def test_a_real_mud_file_shows_its_warnings_and_is_kept_byte_for_byte(client, member):
+    require_shared()
+    raw = (DATASET / HUE).read_bytes()
+    check = client.post("/contribute/", form(document=raw.decode(), action="check"), **HTMX).content.decode()
+    assert "Ready to submit: 38 flows from 38 ACEs" in check
+    assert "10 warnings" in check and "no model-name" in check
+    response = client.post("/contribute/", form(document=raw.decode(), action="submit"), **HTMX)
+    submission = Submission.objects.get()
+    assert response["HX-Redirect"] == f"/submissions/{submission.pk}/"
+    assert bytes(submission.raw) == raw
+    assert (submission.device_model.name, submission.firmware.version) == ("Cam 1", "1.0")
+    assert len(submission.warnings) == 10
+
+
+def test_a_flow_list_is_submitted_with_its_observation_window(client, member):
+    flows = json.dumps([flow("api.acme.example"), flow("ntp.acme.example", 123, protocol=17)])
+    response = client.post(
+        "/contribute/",
+        form(kind="flows", document=flows, start="2026-11-01T00:00", end="2026-11-02T12:00", action="submit"),
+    )
+    submission = Submission.objects.get()
+    assert response.status_code == 302
+    assert (submission.format, submission.flow_count, submission.window_hours) == ("flows", 2, 36.0)
+
+
+def test_a_window_that_ends_before_it_starts_is_refused(client, member):
+    flows = json.dumps([flow("api.acme.example")])
+    body = client.post(
+        "/contribute/",
+        form(kind="flows", document=flows, start="2026-11-03T00:00", end="2026-11-02T00:00", action="submit"),
+    ).content.decode()
+    assert "/observation/start" in body and "starts after it ends" in body
+    assert not Submission.objects.exists()
+
+
+def test_the_daily_limit_of_the_api_applies_to_the_page(client):
+    newcomer = ContributorFactory(trust_level=0)
+    client.force_login(newcomer.user)
+    for n in range(4):
+        document = json.dumps([flow(f"host{n}.acme.example")])
+        response = client.post("/contribute/", form(kind="flows", document=document, action="submit"))
+    assert Submission.objects.count() == 3
+    assert "You have reached your submissions for today." in response.content.decode()
+
+
+def test_a_submission_page_shows_how_each_flow_fared(client, member):
+    submit(member, {"device": {"manufacturer": "Acme", "model": "Cam 1", "firmware": "1.0"},
+                    "flows": [flow("api.acme.example")]})  # fmt: skip
+    submission = Submission.objects.get()
+    body = client.get(f"/submissions/{submission.pk}/").content.decode()
+    assert "How its flows fared" in body
+    assert "dnsname=api.acme.example" in body
+    mine = client.get("/submissions/").content.decode()
+    assert f"/submissions/{submission.pk}/" in mine
