@@ -137,8 +137,8 @@ PAGES = [
     "/contributors/moderator/",
     "/contributors/newcomer-nia/",
     "/moderation/",
-    "/devices/nobody/nothing/",
 ]
+ERROR_PAGES = {"/devices/nobody/nothing/": 404, "/devices/lumen-home/smart-bulb-a19/?firmware=0.0": 400}
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -159,3 +159,6 @@ def test_every_page_is_clean_on_a_desktop_and_a_phone(web, width):
     for path in PAGES:
         page.goto(base + path.format(submission=submission.pk))
         watched.check()
+    for path, status in ERROR_PAGES.items():
+        assert page.goto(base + path).status == status
+        watched.check(status)

@@ -77,11 +77,15 @@ def test_htmx_search_answers_with_the_results_fragment_only(client):
     assert "<html" not in body and "3 device models" in body
 
 
-def test_recently_changed_lists_the_newest_change_first(client):
+def test_recently_changed_lists_the_newest_change_first_and_filters_by_age(client):
     many_models(3)
     DeviceModel.objects.filter(slug="model-1").update(updated_at=timezone.now() + timedelta(hours=1))
+    DeviceModel.objects.filter(slug="model-2").update(updated_at=timezone.now() - timedelta(days=3))
     body = client.get("/?order=recent").content.decode()
     assert body.index("Model 1<") < body.index("Model 0<")
+    body = client.get("/?changed=day").content.decode()
+    assert "Model 0<" in body and "Model 1<" in body and "Model 2<" not in body
+    assert "Model 2<" in client.get("/?changed=week").content.decode()
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from profiles.api.filters import DeviceModelFilter
@@ -30,15 +32,20 @@ from profiles.web.charts import support_chart
 from profiles.web.pages import page, problems_by_path, throttle_allows
 
 PAGE_SIZE = 25
+# "Recently changed": the API's `updated_since` filter, offered as a few spans.
+CHANGED_WITHIN = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 ORDERINGS = {"name": ("manufacturer__slug", "slug"), "recent": ("-updated_at", "id")}
 
 
 @require_GET
 def catalogue(request: HttpRequest) -> HttpResponse:
-    filters = {k: v for k, v in request.GET.items() if k in ("q", "manufacturer", "has_consensus") and v}
+    filters = {k: v for k, v in request.GET.items() if k in ("q", "manufacturer", "has_consensus", "changed") and v}
     order = request.GET.get("order", "name")
     queryset = device_model_queryset().order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
-    filterset = DeviceModelFilter(data=filters, queryset=queryset)
+    data = {k: v for k, v in filters.items() if k != "changed"}
+    if filters.get("changed") in CHANGED_WITHIN:
+        data["updated_since"] = (timezone.now() - CHANGED_WITHIN[filters["changed"]]).isoformat()
+    filterset = DeviceModelFilter(data=data, queryset=queryset)
     problems: dict[str, list[str]] = {}
     if filterset.is_valid():
         results = filterset.qs
