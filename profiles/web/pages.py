@@ -21,14 +21,18 @@ def error_page(request: HttpRequest, error: DomainError) -> HttpResponse:
 
 
 def page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """A DomainError raised by a service or selector becomes an error page with its status."""
+    """A page view: a DomainError raised by a service or selector becomes an error page with
+    its status, and every answer stays the HTML written for people (JsonErrorMiddleware turns
+    other error responses into the API's JSON)."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            return view(request, *args, **kwargs)
+            response = view(request, *args, **kwargs)
         except DomainError as error:
             return error_page(request, error)
+        response.is_page = True  # type: ignore[attr-defined]
+        return response
 
     return wrapper
 

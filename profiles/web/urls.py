@@ -12,7 +12,7 @@ urlpatterns = [
     path("devices/<slug:manufacturer>/<slug:model>/", catalog.device_model_page, name="device-model"),
     path("devices/<slug:manufacturer>/<slug:model>/diff/", catalog.device_model_diff, name="device-model-diff"),
     path("devices/<slug:manufacturer>/<slug:model>/vote/", catalog.vote, name="vote"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("accounts/login/", accounts.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/tokens/", accounts.tokens, name="tokens"),

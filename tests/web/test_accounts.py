@@ -76,3 +76,24 @@ def test_revoking_someone_elses_token_is_a_404(client):
     digest = AuthToken.objects.get().digest
     assert client.post("/accounts/tokens/", {"action": "revoke", "digest": digest}).status_code == 404
     assert AuthToken.objects.filter(user=other.user).exists()
+
+
+def test_a_wrong_password_is_a_400_with_the_reason(client):
+    person = ContributorFactory()
+    response = client.post("/accounts/login/", {"username": person.user.username, "password": "wrong"})
+    assert response.status_code == 400
+    assert "Please enter a correct username and password" in response.content.decode()
+
+
+def test_the_login_page_shares_the_api_lockout(client, api, settings):
+    person = ContributorFactory()
+    name = person.user.username
+    for _ in range(settings.MUDHUB_LOGIN_FAILURES_PER_USERNAME):
+        client.post("/accounts/login/", {"username": name, "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": name, "password": "correct horse battery staple"})
+    assert response.status_code == 429
+    assert int(response["Retry-After"]) > 0
+    assert "Too many failed logins for this username" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    body = {"username": name, "password": "correct horse battery staple"}
+    assert api.post("/api/v1/auth/token/", body, format="json").status_code == 429

@@ -38,6 +38,7 @@ ORDERINGS = {"name": ("manufacturer__slug", "slug"), "recent": ("-updated_at", "
 
 
 @require_GET
+@page
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = {k: v for k, v in request.GET.items() if k in ("q", "manufacturer", "has_consensus", "changed") and v}
     order = request.GET.get("order", "name")

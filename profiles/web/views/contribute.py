@@ -80,6 +80,7 @@ def _read(request: HttpRequest) -> tuple[dict[str, Any], bytes, SubmissionConten
 
 @login_required
 @require_http_methods(["GET", "POST"])
+@page
 def contribute(request: HttpRequest) -> HttpResponse:
     """GET: the form. POST with action=check: the problems and warnings, nothing stored (htmx
     swaps the result in). POST with action=submit: store it and go to the submission."""
@@ -117,6 +118,7 @@ def contribute(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@page
 def my_submissions(request: HttpRequest) -> HttpResponse:
     rows = submissions_of(contributor=contributor_for(request.user))
     page_obj = Paginator(rows, 25).get_page(request.GET.get("page"))
