@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from profiles.models import DeviceModel, Manufacturer, Submission
+from profiles.models import DeviceModel, Manufacturer, SignedProfile, Submission
 
 
 class ManufacturerFilter(django_filters.FilterSet):
@@ -30,6 +30,12 @@ class DeviceModelFilter(django_filters.FilterSet):
         choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
     )
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
+    has_manufacturer_profile = django_filters.TypedChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        coerce=lambda value: value == "true",
+        method="manufacturer_profile",
+        help_text="the manufacturer has a signed profile in force for the model",
+    )
 
     class Meta:
         model = DeviceModel
@@ -39,6 +45,12 @@ class DeviceModelFilter(django_filters.FilterSet):
         return queryset.filter(
             Q(name__icontains=value) | Q(slug__icontains=value) | Q(manufacturer__name__icontains=value)
         )
+
+    def manufacturer_profile(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
+        live = SignedProfile.objects.filter(
+            device_model=OuterRef("pk"), withdrawn_at__isnull=True, superseded_by__isnull=True
+        )
+        return queryset.filter(Exists(live) if value else ~Exists(live))
 
 
 class SubmissionFilter(django_filters.FilterSet):

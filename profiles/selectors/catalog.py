@@ -12,6 +12,7 @@ from profiles.consensus.bar import support_bar
 from profiles.consensus.params import params_for_version
 from profiles.errors import DomainError, NotFound, problem
 from profiles.models import LATEST, ConsensusFlow, ConsensusProfile, DeviceModel, FirmwareVersion
+from profiles.selectors.manufacturers import decision_source
 
 
 def device_model_queryset() -> QuerySet[DeviceModel]:
@@ -86,13 +87,17 @@ def consensus_diff(*, device_model: DeviceModel, scope: str, a: int, b: int) -> 
 PROTOCOLS = {1: "ICMP", 6: "TCP", 17: "UDP", 58: "ICMPv6"}
 
 
+_SOURCE_LABELS = {
+    "manufacturer_profile": "manufacturer profile",
+    "manufacturer_statement": "manufacturer statement",
+}
+
+
 def decided_by(rule: str) -> str:
-    """Who decided a flow's state: the manufacturer, a moderator, or the crowd's numbers."""
-    if rule.startswith("6.1") or rule.startswith("6.2-statement"):
-        return "manufacturer"
-    if rule == "6.2-moderator":
-        return "moderator"
-    return "crowd"
+    """Who decided a flow's state, in words: the crowd, a moderator, the manufacturer's signed
+    profile or its statement (the API's `source`, from the same rule)."""
+    source = decision_source(rule)
+    return _SOURCE_LABELS.get(source, source)
 
 
 def _port(spec: dict[str, Any], name: str) -> str:

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from profiles.web.views import accounts, catalog, contribute, trust
+from profiles.web.views import accounts, catalog, contribute, manufacturers, trust
 
 app_name = "web"
 
@@ -20,6 +20,8 @@ urlpatterns = [
     path("submissions/", contribute.my_submissions, name="my-submissions"),
     path("submissions/<int:submission_id>/", contribute.submission_page, name="submission"),
     path("contributors/<str:username>/", trust.contributor_page, name="contributor"),
+    path("manufacturers/", manufacturers.my_manufacturers, name="manufacturers"),
+    path("manufacturers/<slug:slug>/console/", manufacturers.console, name="manufacturer-console"),
     path("moderation/", trust.moderation, name="moderation"),
     path("moderation/decide/", trust.decide, name="decide"),
 ]

@@ -9,12 +9,30 @@ import pytest
 from playwright.sync_api import expect
 
 from profiles import mud
-from profiles.models import ConsensusFlow, Contributor, DeviceModel, ModerationDecision, Submission, Vote
+from profiles.models import (
+    ConsensusFlow,
+    Contributor,
+    DeviceModel,
+    Discrepancy,
+    ManufacturerDomain,
+    ManufacturerMember,
+    ModerationDecision,
+    Submission,
+    Vote,
+)
 from profiles.selectors.supporters import supporters_by_flow
 from profiles.selectors.trust import moderation_queue_get
+from tests.factories import ContributorFactory
+from tests.helpers import payload, settle
+from tests.manufacturer_helpers import API, DOMAIN, FIRMWARE_SERVER, METRICS, NTP, mud_file, native_keys
+from tests.pki import Pki, require_openssl
+from tests.servers import dnsmasq
 from tests.support import DATASET, require_shared
 from tests.web.conftest import log_in
-from tests.web.data import DEMO_PASSWORD, H_KEY, demo, high_risk_flow_waiting
+from tests.web.data import DEMO_PASSWORD, H_KEY, demo, high_risk_flow_waiting, submit
+
+CROWD = (API, NTP, METRICS)
+MANUFACTURER = (API, NTP, FIRMWARE_SERVER)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -167,3 +185,63 @@ def test_every_page_is_clean_on_a_desktop_and_a_phone(web, width):
     for path, status in ERROR_PAGES.items():
         assert page.goto(base + path).status == status
         watched.check(status)
+
+
+def test_a_manufacturer_claims_a_domain_uploads_a_signed_profile_and_answers_a_discrepancy(web, settings, tmp_path):
+    watched, base = web
+    page = watched.page
+    require_openssl()
+    pki = Pki(tmp_path)
+    for _ in range(3):  # the crowd saw the device make three flows on firmware 2.0
+        submit(ContributorFactory(trust_level=3), payload(*CROWD, firmware="2.0"))
+    model = DeviceModel.objects.get()
+    settle(model.pk)
+    member = ContributorFactory(trust_level=0)
+    ManufacturerMember.objects.create(manufacturer=model.manufacturer, contributor=member)
+    log_in(watched, base, member.user.username, "correct horse battery staple")
+
+    page.get_by_role("link", name="Manufacturer console").click()
+    page.get_by_role("link", name="Acme").click()
+    watched.check()
+    page.get_by_label("Domain to claim").fill(DOMAIN)
+    page.get_by_role("button", name="Claim").click()
+    claim = ManufacturerDomain.objects.get(domain=DOMAIN)
+    record = page.locator(f"#record-{claim.pk}")
+    expect(record).to_have_text(f'_mudhub-challenge.{DOMAIN}. IN TXT "{claim.token}"')
+    watched.check()
+    with dnsmasq(txt={f"_mudhub-challenge.{DOMAIN}": [claim.token]}) as resolver:
+        settings.MUDHUB_DNS_RESOLVER = resolver
+        page.get_by_role("button", name=f"Verify {DOMAIN}").click()
+        expect(page.get_by_role("status")).to_have_text(f"{DOMAIN} is verified.")
+
+    ca = pki.ca("Acme Devices CA")
+    page.get_by_label("Certificate (PEM)").fill(ca.pem.decode())
+    page.get_by_role("button", name="Pin the certificate").click()
+    expect(page.get_by_role("status")).to_have_text("The certificate is pinned.")
+    content = mud_file(*MANUFACTURER)
+    (tmp_path / "cam.json").write_bytes(content)
+    (tmp_path / "cam.p7s").write_bytes(pki.sign(content, pki.issue(ca, "Acme Release Signing")))
+    page.get_by_label("Firmware versions it covers").fill("2.0")
+    page.get_by_label("MUD file").set_input_files(str(tmp_path / "cam.json"))
+    page.get_by_label("Detached CMS signature (.p7s)").set_input_files(str(tmp_path / "cam.p7s"))
+    page.get_by_role("button", name="Upload the signed profile").click()
+    expect(page.get_by_role("status")).to_have_text("The signed profile for Cam 1 (2.0) is in force.")
+    watched.check()
+
+    settle(model.pk)
+    page.reload()
+    (metrics,) = native_keys(METRICS)
+    card = page.locator("article", has_text=metrics).filter(has_text="(2.0)")
+    card.get_by_label("Answer").select_option("disputed")
+    card.get_by_label("Comment").fill("metrics are opt-in and off by default")
+    card.get_by_role("button", name="Publish the answer").click()
+    expect(page.get_by_role("status")).to_have_text("Your answer is published.")
+    answered = Discrepancy.objects.get(scope="2.0", flow__key=metrics)
+    assert (answered.state, answered.responded_by) == ("disputed", member)
+    watched.check()
+
+    page.goto(f"{base}/devices/acme/cam-1/?firmware=2.0")
+    served = page.get_by_role("region", name="Flows in the served MUD file")
+    assert served.get_by_text("manufacturer profile").count() == len(MANUFACTURER)
+    expect(page.get_by_text("metrics are opt-in and off by default")).to_be_visible()
+    watched.check()

@@ -25,6 +25,7 @@ from profiles.selectors.catalog import (
     device_model_queryset,
     firmware_scope_check,
 )
+from profiles.selectors.manufacturers import discrepancies_list
 from profiles.selectors.trust import votes_of
 from profiles.services.accounts import contributor_for
 from profiles.services.votes import vote_cast
@@ -32,6 +33,7 @@ from profiles.web.charts import support_chart
 from profiles.web.pages import page, problems_by_path, throttle_allows
 
 PAGE_SIZE = 25
+FILTERS = ("q", "manufacturer", "has_consensus", "has_manufacturer_profile", "changed")
 # "Recently changed": the API's `updated_since` filter, offered as a few spans.
 CHANGED_WITHIN = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 ORDERINGS = {"name": ("manufacturer__slug", "slug"), "recent": ("-updated_at", "id")}
@@ -40,7 +42,7 @@ ORDERINGS = {"name": ("manufacturer__slug", "slug"), "recent": ("-updated_at", "
 @require_GET
 @page
 def catalogue(request: HttpRequest) -> HttpResponse:
-    filters = {k: v for k, v in request.GET.items() if k in ("q", "manufacturer", "has_consensus", "changed") and v}
+    filters = {k: v for k, v in request.GET.items() if k in FILTERS and v}
     order = request.GET.get("order", "name")
     queryset = device_model_queryset().order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
     data = {k: v for k, v in filters.items() if k != "changed"}
@@ -85,7 +87,9 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
     )
     voter = _voter(request)
     firmware = "" if scope == LATEST else scope
+    answers = [d for d in discrepancies_list(device_model=device_model) if d.scope == scope and d.responded_at]
     return {
+        "answers": answers,
         "device_model": device_model,
         "scope": scope,
         "firmware_versions": [f.version for f in device_model.firmware_versions.all()],
