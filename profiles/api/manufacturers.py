@@ -8,6 +8,7 @@ import base64
 import binascii
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -18,7 +19,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from profiles.api.parsers import RawJSONParser
+from profiles.api.parsers import PayloadTooLarge, RawJSONParser
+from profiles.api.strict import StrictInputMixin
 from profiles.errors import DomainError, problem
 from profiles.models import (
     DeviceModel,
@@ -56,7 +58,7 @@ class MemberSerializer(serializers.ModelSerializer):
         fields = ["username", "added_by", "created_at"]
 
 
-class MemberInSerializer(serializers.Serializer):
+class MemberInSerializer(StrictInputMixin, serializers.Serializer):
     username = serializers.CharField(max_length=150)
 
 
@@ -77,7 +79,7 @@ class ClaimSerializer(serializers.ModelSerializer):
         return domain_claims.well_known_url(claim)
 
 
-class ClaimInSerializer(serializers.Serializer):
+class ClaimInSerializer(StrictInputMixin, serializers.Serializer):
     domain = serializers.CharField(max_length=253)
     method = serializers.ChoiceField(choices=ManufacturerDomain.Method.choices)
 
@@ -96,7 +98,7 @@ class CertificateSerializer(serializers.ModelSerializer):
         return f"-----BEGIN CERTIFICATE-----\n{body}-----END CERTIFICATE-----\n"
 
 
-class CertificateInSerializer(serializers.Serializer):
+class CertificateInSerializer(StrictInputMixin, serializers.Serializer):
     pem = serializers.CharField(max_length=20000, trim_whitespace=False)
     rotation_signature = serializers.CharField(
         required=False, allow_blank=True, max_length=40000,
@@ -133,7 +135,7 @@ class SignedProfileSerializer(serializers.ModelSerializer):
         return f"/api/v1/manufacturers/{row.manufacturer.slug}/profiles/{row.pk}/signature/"
 
 
-class SignedProfileInSerializer(serializers.Serializer):
+class SignedProfileInSerializer(StrictInputMixin, serializers.Serializer):
     device_model = serializers.PrimaryKeyRelatedField(queryset=DeviceModel.objects.all())
     mud = serializers.FileField(required=False, help_text="the MUD file, exactly as signed")
     signature = serializers.FileField(required=False, help_text="its detached CMS signature, DER")
@@ -153,7 +155,7 @@ class StatementSerializer(serializers.ModelSerializer):
                   "created_at", "withdrawn_at"]  # fmt: skip
 
 
-class StatementInSerializer(serializers.Serializer):
+class StatementInSerializer(StrictInputMixin, serializers.Serializer):
     flow = serializers.CharField(max_length=2000, help_text="the flow's canonical key")
     verdict = serializers.ChoiceField(choices=FlowStatement.Verdict.choices)
     firmware = serializers.ListField(child=serializers.CharField(max_length=100, allow_blank=True), required=False,
@@ -173,12 +175,12 @@ class DiscrepancySerializer(serializers.ModelSerializer):
                   "responded_by", "responded_at", "first_seen", "cleared_at"]  # fmt: skip
 
 
-class ResponseInSerializer(serializers.Serializer):
+class ResponseInSerializer(StrictInputMixin, serializers.Serializer):
     state = serializers.ChoiceField(choices=Discrepancy.State.choices)
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
 
-class DecisionSerializer(serializers.Serializer):
+class ManufacturerDecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
     actor = serializers.CharField(source="actor.user.username", default=None)
@@ -312,6 +314,10 @@ class ProfilesView(_ManufacturerView):
     )
     def post(self, request: Request, slug: str) -> Response:
         manufacturer = self.manufacturer(slug)
+        # Multipart bodies bypass the JSON parser's limit: the same limit, before anything is read.
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        if declared > settings.MUDHUB_MAX_BODY_BYTES:
+            raise PayloadTooLarge(f"The body is {declared} bytes; the limit is {settings.MUDHUB_MAX_BODY_BYTES}.")
         data = request.data
         if hasattr(data, "getlist"):  # multipart: `firmware` may repeat
             data = {**{k: data.get(k) for k in data}, "firmware": data.getlist("firmware")}
@@ -339,13 +345,15 @@ class ProfilesView(_ManufacturerView):
         return Response(SignedProfileSerializer(profile).data, status=status.HTTP_201_CREATED if created else 200)
 
 
-class ProfileView(_ManufacturerView):
+class _ProfileRow(_ManufacturerView):
     def row(self, slug: str, pk: int) -> SignedProfile:
         return get_object_or_404(
             SignedProfile.objects.select_related("manufacturer", "certificate"), pk=pk,
             manufacturer=self.manufacturer(slug),
         )  # fmt: skip
 
+
+class ProfileView(_ProfileRow):
     @extend_schema(responses={200: SignedProfileSerializer})
     def get(self, request: Request, slug: str, pk: int) -> Response:
         return Response(SignedProfileSerializer(self.row(slug, pk)).data)
@@ -356,21 +364,27 @@ class ProfileView(_ManufacturerView):
         return Response(SignedProfileSerializer(profile).data)
 
 
-class ProfileBytesView(ProfileView):
-    """The MUD file or its signature exactly as received."""
+class ProfileMudView(_ProfileRow):
+    """The MUD file exactly as received."""
 
-    @extend_schema(responses={200: OpenApiResponse(OpenApiTypes.BINARY)})
-    def get(self, request: Request, slug: str, pk: int, part: str = "mud") -> HttpResponse:  # type: ignore[override]
-        profile = self.row(slug, pk)
-        if part == "mud":
-            return HttpResponse(bytes(profile.mud), content_type="application/mud+json")
-        return HttpResponse(bytes(profile.signature), content_type="application/pkcs7-signature")
+    @extend_schema(responses={(200, "application/mud+json"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, slug: str, pk: int) -> HttpResponse:
+        return HttpResponse(bytes(self.row(slug, pk).mud), content_type="application/mud+json")
+
+
+class ProfileSignatureView(_ProfileRow):
+    """The detached CMS signature exactly as received."""
+
+    @extend_schema(responses={(200, "application/pkcs7-signature"): OpenApiResponse(OpenApiTypes.BINARY)})
+    def get(self, request: Request, slug: str, pk: int) -> HttpResponse:
+        return HttpResponse(bytes(self.row(slug, pk).signature), content_type="application/pkcs7-signature")
 
 
 class DecisionsView(_ManufacturerView):
-    @extend_schema(responses={200: DecisionSerializer(many=True)})
+    @extend_schema(responses={200: ManufacturerDecisionSerializer(many=True)})
     def get(self, request: Request, slug: str) -> Response:
-        return self.page(request, select.decisions_list(manufacturer=self.manufacturer(slug)), DecisionSerializer)
+        rows = select.decisions_list(manufacturer=self.manufacturer(slug))
+        return self.page(request, rows, ManufacturerDecisionSerializer)
 
 
 class ManufacturerDiscrepanciesView(_ManufacturerView):

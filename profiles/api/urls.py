@@ -58,9 +58,14 @@ urlpatterns = [
         name="manufacturer-profile",
     ),
     path(
-        "manufacturers/<slug:slug>/profiles/<id:pk>/<str:part>/",
-        manufacturers.ProfileBytesView.as_view(),
-        name="manufacturer-profile-bytes",
+        "manufacturers/<slug:slug>/profiles/<id:pk>/mud/",
+        manufacturers.ProfileMudView.as_view(),
+        name="manufacturer-profile-mud",
+    ),
+    path(
+        "manufacturers/<slug:slug>/profiles/<id:pk>/signature/",
+        manufacturers.ProfileSignatureView.as_view(),
+        name="manufacturer-profile-signature",
     ),
     path(
         "manufacturers/<slug:slug>/discrepancies/",

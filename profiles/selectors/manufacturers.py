@@ -23,6 +23,7 @@ _SOURCES = {
     "6.2-statement-reject": "manufacturer_statement",
     "6.2-statement-allow": "manufacturer_statement",
     "6.2-moderator": "moderator",
+    "6.2-frozen": "moderator",  # a freeze (a moderator's, or the burst rule's for a moderator) holds the state
 }
 
 

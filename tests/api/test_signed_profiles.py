@@ -138,6 +138,15 @@ def test_missing_parts_and_bad_firmware_are_listed(member, model):
     assert {p["path"] for p in response.json()["errors"]} == {"/mud", "/signature"}
 
 
+def test_an_upload_over_the_body_limit_is_refused_before_it_is_read(member, model, settings):
+    settings.MUDHUB_MAX_BODY_BYTES = 4096
+    big = mud_file(API) + b" " * 8192
+    response = upload(member, "acme", model.pk, big, b"\x30" * 10)
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
+    assert not SignedProfile.objects.exists()
+
+
 def test_another_manufacturers_model_is_refused(member, pki, signer):
     other = device_model_resolve(manufacturer=manufacturer_resolve(name="Other Corp"), name="Cam 1")
     response = upload(member, "acme", other.pk, CONTENT, pki.sign(CONTENT, signer))
