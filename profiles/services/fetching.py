@@ -124,7 +124,10 @@ def https_get(url: str, *, port: int | None = None) -> Fetched:
             raise FetchError(f"{url} is not an https URL")
         if parts.hostname != first_host:
             raise FetchError(f"{url}: a redirect to another host is not followed")
-        target_port = port or parts.port or 443
+        try:
+            target_port = port or parts.port or 443
+        except ValueError:  # a port outside 0..65535
+            raise FetchError(f"{url} has no valid port") from None
         addresses = _addresses(parts.hostname, target_port)
         if not settings.MUDHUB_CLAIM_ALLOW_PRIVATE and not all(_public(a) for a in addresses):
             raise FetchError(f"{parts.hostname} resolves to a private, loopback or reserved address")

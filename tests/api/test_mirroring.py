@@ -96,6 +96,13 @@ def test_a_url_off_the_verified_domains_is_refused(publisher):
     assert publisher.server.seen == []
 
 
+def test_a_url_with_an_impossible_port_is_a_clear_400(publisher):
+    body = {"device_model": publisher.model.pk, "mud_url": f"https://{DOMAIN}:99999/mud/cam-1.json"}
+    response = publisher.member.post("/api/v1/manufacturers/acme/profiles/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["code"] == "fetch_failed"
+
+
 def test_a_failed_fetch_or_bad_signature_stores_nothing(publisher):
     missing = publisher.mirror("/mud/absent.json")
     assert missing.status_code == 400 and missing.json()["code"] == "fetch_failed"

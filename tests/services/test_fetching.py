@@ -66,9 +66,11 @@ def test_it_refuses_a_server_certificate_it_does_not_trust(site, settings):
         https_get(site.url("/x"))
 
 
-def test_it_refuses_plain_http(site):
+def test_it_refuses_plain_http_and_bad_ports(site):
     with pytest.raises(FetchError, match="not an https URL"):
         https_get(f"http://www.acme.test:{site.server.port}/x")
+    with pytest.raises(FetchError, match="no valid port"):
+        https_get("https://www.acme.test:99999/x")
 
 
 def test_it_follows_a_redirect_on_the_same_host_only(site):
