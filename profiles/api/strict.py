@@ -6,7 +6,8 @@
 - Names (manufacturer, model, firmware, ...) hold no control character, not even a tab or a
   line break (the JSON parser already refuses the others everywhere).
 - A filter or `ordering` parameter that is present has a value; an unknown `ordering` field
-  is a 400 (DRF ignores it, so a typo looked like the default order).
+  is a 400 (DRF ignores it, so a typo looked like the default order); a date-time filter out
+  of range once in UTC is a 400, not a 500.
 
 Input serializers inherit StrictInputMixin; the filter backends are the defaults in settings.
 """
@@ -14,10 +15,12 @@ Input serializers inherit StrictInputMixin; the filter backends are the defaults
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.utils import translate_validation
 from rest_framework import filters, serializers
 from rest_framework.exceptions import ErrorDetail, ValidationError
 from rest_framework.fields import empty
@@ -70,7 +73,23 @@ class FilterBackend(DjangoFilterBackend):
             )  # fmt: skip
             if blank:
                 raise ValidationError({name: [ErrorDetail("must not be empty", code="blank")] for name in blank})
-        return super().filter_queryset(request, queryset, view)
+        filterset = self.get_filterset(request, queryset, view)
+        if filterset is None:
+            return queryset
+        if not filterset.is_valid():
+            raise translate_validation(filterset.errors)
+        # A date-time near year 1 or 9999 with an offset parses, then overflows when the
+        # database adapter converts it to UTC (an OverflowError, a 500).
+        overflow = {}
+        for name, value in filterset.form.cleaned_data.items():
+            if isinstance(value, datetime):
+                try:
+                    value.astimezone(UTC)
+                except OverflowError:
+                    overflow[name] = [ErrorDetail("the date-time is out of range in UTC", code="overflow")]
+        if overflow:
+            raise ValidationError(overflow)
+        return filterset.qs
 
 
 class OrderingFilter(filters.OrderingFilter):

@@ -142,3 +142,14 @@ def test_a_nul_anywhere_in_a_body_is_refused_before_the_database_sees_it(auth_ap
     assert response.status_code == 400
     found = [(p["code"], p["path"]) for p in response.json()["errors"]]
     assert found == [("control-character", "/device/manufacturer")]
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+12:00"])
+def test_a_date_time_filter_out_of_range_in_utc_is_a_400(api, stamp):
+    assert problems(api.get("/api/v1/device-models/", {"updated_since": stamp})) == [("overflow", "/updated_since")]
+
+
+def test_a_date_time_filter_in_range_filters(api, auth_api, submit):
+    submit(auth_api(), payload(flow("a.example")))
+    assert api.get("/api/v1/device-models/", {"updated_since": "2000-01-01T00:00:00+14:00"}).json()["count"] == 1
+    assert api.get("/api/v1/device-models/", {"updated_since": "9999-12-31T00:00:00Z"}).json()["count"] == 0
