@@ -220,8 +220,8 @@ def _issue_cases() -> list[tuple[str, str, str, Any, str]]:
         ("unknown ordering", "GET", "/api/v1/device-models/?ordering=password", None, "anon"),
         ("updated_since out of range in UTC", "GET", "/api/v1/device-models/?updated_since=9999-12-31T23:59:59-12:00",
          None, "anon"),
-        ("observation end out of range in UTC", "POST", SUBMIT, {**good, "observation": {"end": "9999-12-31T23:59:59-12:00"}},
-         "member"),
+        ("observation end out of range in UTC", "POST", SUBMIT,
+         {**good, "observation": {"end": "9999-12-31T23:59:59-12:00"}}, "member"),
         ("reason 0", "POST", "/api/v1/votes/", {"device_model": 1, "flow": "x", "value": 1, "reason": 0}, "member"),
     ]  # fmt: skip
     return cases
