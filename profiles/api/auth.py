@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from profiles.api.strict import StrictInputMixin
-from profiles.api.throttles import AnonThrottle, SignupThrottle, client_network, network_of
+from profiles.api.throttles import AnonThrottle, SignupThrottle, network_of
 from profiles.services.accounts import contributor_for, user_register
 from profiles.services.logins import login_authenticate
 from profiles.services.tokens import token_create
@@ -79,7 +79,7 @@ class TokenView(APIView):
     def post(self, request: Request) -> Response:
         data = CredentialsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = login_authenticate(request=request, **data.validated_data, network=client_network(request))
+        user = login_authenticate(request=request, **data.validated_data)
         contributor_for(user)
         return Response(_token_body(user))
 

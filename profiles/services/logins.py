@@ -11,8 +11,10 @@ username's count, never the network's (one valid account must not let a network 
 own count between guesses). When the cache is down, logins are not locked (and that is
 logged): an outage must not lock everyone out.
 
-Lockouts are lifted early by a moderator (POST /api/v1/moderation/login-lockouts/lift/) or an
-operator (`manage.py login_unlock`).
+profiles.auth_backends applies them to every login through django.contrib.auth (the
+admin's, the web pages'); login_authenticate is the API's. Lockouts are lifted early by a
+moderator (POST /api/v1/moderation/login-lockouts/lift/) or an operator
+(`manage.py login_unlock`).
 """
 
 from __future__ import annotations
@@ -147,19 +149,18 @@ def login_lockout_lift(*, username: str = "", network: str = "", by: str = "") -
     return lifted
 
 
-def login_authenticate(*, request: Any, username: str, password: str, network: str) -> AbstractBaseUser:
+def login_authenticate(*, request: Any, username: str, password: str) -> AbstractBaseUser:
     """The user these credentials name, or LoginLocked (429) / invalid_credentials (401).
 
-    `network` is the client's /24 or /48 (profiles.api.throttles.client_network). A locked
-    username or network is refused before the password is looked at.
+    profiles.auth_backends refuses a locked username or network before any password hash is
+    computed, and counts the failures; this turns its verdict into the API's answers.
     """
-    lockout = login_lockout_get(username=username, network=network)
-    if lockout is not None:
-        log.info("login lockout: refused a login for %r from %s (%s locked)", username, network, lockout.scope)
-        raise LoginLocked(lockout)
     user = authenticate(request, username=username, password=password)
     if user is None:
-        login_failure_record(username=username, network=network)
+        lockout = getattr(request, "login_lockout", None)
+        if lockout is not None:
+            log.info("login lockout: refused a login for %r (%s locked)", username, lockout.scope)
+            raise LoginLocked(lockout)
         raise DomainError("invalid_credentials", "Unknown username or wrong password.", status=401)
     login_success_record(username=username)
     return user

@@ -141,3 +141,33 @@ def test_with_the_cache_down_logins_are_not_locked_and_the_outage_is_logged(api,
         assert login(api, "ken", "guess").status_code == 401
     assert login(api, "ken", PASSWORD).status_code == 200
     assert any("cache unavailable" in record.getMessage() for record in caplog.records)
+
+
+def test_every_django_login_is_protected_too_the_admins_for_one(client, settings):
+    settings.PASSWORD_HASHERS = [f"{__name__}.CountingHasher"]
+    staff = UserFactory(username="lena")
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    for _ in range(5):
+        page = client.post("/admin/login/", {"username": "lena", "password": "guess"}, REMOTE_ADDR="198.51.100.3")
+        assert page.status_code == 200  # the form again, with its error
+    before = CountingHasher.computed
+    page = client.post("/admin/login/", {"username": "lena", "password": PASSWORD}, REMOTE_ADDR="198.51.100.3")
+    assert page.status_code == 200 and "_auth_user_id" not in client.session  # not logged in
+    assert CountingHasher.computed == before  # refused before any hash
+    api_login = client.post(
+        "/api/v1/auth/token/", {"username": "lena", "password": PASSWORD}, content_type="application/json"
+    )
+    assert_locked(api_login, "/username")  # the failures on the admin count for the API too
+
+
+def test_a_session_login_clears_the_usernames_failures(client):
+    staff = UserFactory(username="mia")
+    staff.is_staff = True
+    staff.save()
+    for _ in range(2):
+        for _ in range(4):
+            client.post("/admin/login/", {"username": "mia", "password": "guess"})
+        page = client.post("/admin/login/", {"username": "mia", "password": PASSWORD})
+        assert page.status_code == 302
+        client.logout()
