@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from profiles.api.throttles import SignupThrottle, client_network, network_of
+from profiles.api.throttles import SignupThrottle, network_of
 from profiles.errors import DomainError
 from profiles.selectors.trust import tokens_list
 from profiles.services.accounts import user_register
@@ -71,9 +71,7 @@ class LockoutAuthenticationForm(AuthenticationForm):
         username, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
         if username is not None and password:
             try:
-                self.user_cache = login_authenticate(
-                    request=self.request, username=username, password=password, network=client_network(self.request)
-                )
+                self.user_cache = login_authenticate(request=self.request, username=username, password=password)
             except LoginLocked as exc:
                 self.locked = exc
                 raise ValidationError(exc.message, code="login_locked") from None
