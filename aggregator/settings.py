@@ -227,8 +227,8 @@ MUDHUB_MAX_BODY_BYTES = env.int("MUDHUB_MAX_BODY_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = MUDHUB_MAX_BODY_BYTES + 64 * 1024
 
 # --- Auth and API -------------------------------------------------------------------------
-# The lockout backend first: a locked login is refused before any password hash is computed.
-AUTHENTICATION_BACKENDS = ["profiles.auth_backends.LockoutBackend", "django.contrib.auth.backends.ModelBackend"]
+# Django's ModelBackend with the login lockout checked before any password hash is computed.
+AUTHENTICATION_BACKENDS = ["profiles.auth_backends.LockoutBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

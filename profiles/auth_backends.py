@@ -1,9 +1,10 @@
 """Login lockouts for every password login that goes through django.contrib.auth: the token
 endpoint, the admin, the web pages' login (profiles/services/logins.py has the rules).
 
-LockoutBackend is the first of AUTHENTICATION_BACKENDS: while the username or the client
-network is locked it stops `authenticate()` before any backend computes a password hash, and
-leaves the lockout on the request (`request.login_lockout`) for the view to answer 429 with.
+LockoutBackend is Django's ModelBackend (the one AUTHENTICATION_BACKENDS names) with a check
+first: while the username or the client network is locked it stops `authenticate()` before
+the password hash is computed, and leaves the lockout on the request
+(`request.login_lockout`) for the view to answer 429 with.
 The signal receivers count each failure and clear a username's count on a session login;
 ProfilesConfig.ready connects them.
 """
@@ -12,24 +13,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.backends import ModelBackend
 from django.core.exceptions import PermissionDenied
 
 from profiles.api.throttles import client_network
 from profiles.services.logins import login_failure_record, login_lockout_get, login_success_record
 
 
-class LockoutBackend:
-    def authenticate(self, request: Any, username: Any = None, password: Any = None, **kwargs: Any) -> None:
-        if request is None or not isinstance(username, str):
-            return None
-        lockout = login_lockout_get(username=username, network=client_network(request))
-        if lockout is None:
-            return None  # the next backend checks the password
-        request.login_lockout = lockout
-        raise PermissionDenied("login locked")
-
-    def get_user(self, user_id: Any) -> None:
-        return None
+class LockoutBackend(ModelBackend):
+    def authenticate(self, request: Any, username: Any = None, password: Any = None, **kwargs: Any) -> Any:
+        if request is not None and isinstance(username, str):
+            lockout = login_lockout_get(username=username, network=client_network(request))
+            if lockout is not None:
+                request.login_lockout = lockout
+                raise PermissionDenied("login locked")
+        return super().authenticate(request, username=username, password=password, **kwargs)
 
 
 def on_login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kwargs: Any) -> None:

@@ -42,7 +42,7 @@ def signup(request: HttpRequest) -> HttpResponse:
             except DomainError as exc:
                 problems = problems_by_path(exc.problems) or {"/": [exc.message]}
             else:
-                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+                login(request, user, backend="profiles.auth_backends.LockoutBackend")
                 return redirect("web:contribute")
     status = 400 if problems else 200
     return render(request, "web/signup.html", {"values": values, "problems": problems}, status=status)
