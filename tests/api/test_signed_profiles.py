@@ -236,3 +236,12 @@ def test_the_signature_is_checked_with_openssl_too(pki, signer, ca, tmp_path):
     openssl("cms", "-verify", "-binary", "-inform", "DER", "-in", signature, "-content", content, "-CAfile",
             ca.cert_path, "-purpose", "any", "-out", tmp_path / "out")  # fmt: skip
     assert (tmp_path / "out").read_bytes() == CONTENT
+
+
+def test_an_expired_pinned_certificate_verifies_no_new_upload(member, model, pki, signer):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    SigningCertificate.objects.update(not_after=timezone.now() - timedelta(minutes=1))
+    _refused(upload(member, "acme", model.pk, CONTENT, pki.sign(CONTENT, signer), firmware=("2.0",)), "unpinned")
