@@ -181,6 +181,8 @@ CELERY_BEAT_SCHEDULE = {
         "task": "profiles.tasks.mirror_manufacturer_profiles",
         "schedule": timedelta(minutes=15),
     },
+    "index-refresh": {"task": "profiles.tasks.index_refresh", "schedule": timedelta(minutes=15)},
+    "changes-prune": {"task": "profiles.tasks.changes_prune", "schedule": crontab(hour=5, minute=11)},
 }
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
@@ -210,6 +212,23 @@ MUDHUB_CLAIM_HTTPS_PORT = env.int("MUDHUB_CLAIM_HTTPS_PORT", default=443)
 MUDHUB_FETCH_TIMEOUT_SECONDS = env.float("MUDHUB_FETCH_TIMEOUT_SECONDS", default=5.0)
 # An extra CA bundle trusted for those fetches, besides the system's.
 MUDHUB_FETCH_CA_FILE = env.str("MUDHUB_FETCH_CA_FILE", default="")
+# --- Publishing -------------------------------------------------------------------------
+# The aggregator's signing key and the certificate gateways pin. In development both are
+# created under var/signing/ on first use; production reads them from these paths and
+# never creates a key by itself (`manage.py create_signing_key` does, once).
+MUDHUB_SIGNING_KEY = Path(env.str("MUDHUB_SIGNING_KEY", default=str(VAR_DIR / "signing" / "aggregator.key")))
+MUDHUB_SIGNING_CERT = Path(env.str("MUDHUB_SIGNING_CERT", default=str(VAR_DIR / "signing" / "aggregator.pem")))
+# A certificate announced in the signed index before its key signs anything (key rotation).
+MUDHUB_SIGNING_NEXT_CERT = Path(env.str("MUDHUB_SIGNING_NEXT_CERT", default=str(VAR_DIR / "signing" / "next.pem")))
+MUDHUB_SIGNING_CREATE = env.bool("MUDHUB_SIGNING_CREATE", default=not PRODUCTION)
+# Where every published file is also written, in the /mud/ layout, for nginx or a CDN; empty: nowhere.
+MUDHUB_PUBLISH_DIR = env.str("MUDHUB_PUBLISH_DIR", default="")
+# How long a signed index is valid; it is signed again well before (every quarter of this).
+MUDHUB_INDEX_EXPIRY_HOURS = env.int("MUDHUB_INDEX_EXPIRY_HOURS", default=48)
+if MUDHUB_INDEX_EXPIRY_HOURS < 1:
+    raise ImproperlyConfigured("MUDHUB_INDEX_EXPIRY_HOURS must be at least 1")
+# How long the change feed keeps its entries; an older `since` answers 410 with the export URL.
+MUDHUB_CHANGES_RETENTION_DAYS = env.int("MUDHUB_CHANGES_RETENTION_DAYS", default=90)
 
 # --- Limits -------------------------------------------------------------------------------
 # Daily limits by trust level (CONSENSUS.md, "Anti-abuse defaults").

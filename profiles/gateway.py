@@ -1,4 +1,5 @@
-"""What gateways download: /mud/<manufacturer>/<model>.json and the per-firmware files.
+"""What gateways download: /mud/<manufacturer>/<model>.json, the per-firmware files, the .p7s
+signature beside each, the signed index and the aggregator's certificate.
 
 The hot path of mudhub. A cache hit runs no database query: the bytes, their ETag and
 max-age come from the cache in one read. Revalidation (If-None-Match) answers 304.
@@ -6,15 +7,18 @@ max-age come from the cache in one read. Revalidation (If-None-Match) answers 30
 
 from __future__ import annotations
 
+import hashlib
+
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from profiles.api.errors import error_body
 from profiles.models import LATEST, DeviceModel
-from profiles.selectors.mud_files import served_file_get
+from profiles.selectors.mud_files import ServedFile, served_file_get
 
 MUD_MEDIA_TYPE = "application/mud+json"
+SIGNATURE_MEDIA_TYPE = "application/pkcs7-signature"
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -33,6 +37,18 @@ def _not_found(manufacturer: str, model: str, firmware: str) -> JsonResponse:
     return JsonResponse(body, status=404)
 
 
+def _serve(request: HttpRequest, served: ServedFile, content_type: str) -> HttpResponseBase:
+    etag = f'"{served.etag}"'
+    inm = request.META.get("HTTP_IF_NONE_MATCH")
+    if inm and _matches(inm, etag):
+        response: HttpResponseBase = HttpResponse(status=304)
+    else:
+        response = HttpResponse(served.body, content_type=content_type)
+    response["ETag"] = etag
+    response["Cache-Control"] = f"public, max-age={served.max_age}"
+    return response
+
+
 # A gateway never writes: any other method is a JSON 405 (JsonErrorMiddleware), not a CSRF page.
 @csrf_exempt
 @require_safe
@@ -40,13 +56,50 @@ def mud_file(request: HttpRequest, manufacturer: str, model: str, firmware: str 
     served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=firmware)
     if served is None:
         return _not_found(manufacturer, model, firmware)
-    etag = f'"{served.etag}"'
-    cache_control = f"public, max-age={served.max_age}"
-    inm = request.META.get("HTTP_IF_NONE_MATCH")
-    if inm and _matches(inm, etag):
-        response: HttpResponseBase = HttpResponse(status=304)
-    else:
-        response = HttpResponse(served.body, content_type=MUD_MEDIA_TYPE)
-    response["ETag"] = etag
-    response["Cache-Control"] = cache_control
-    return response
+    return _serve(request, served, MUD_MEDIA_TYPE)
+
+
+@csrf_exempt
+@require_safe
+def mud_signature(request: HttpRequest, manufacturer: str, model: str, firmware: str = LATEST) -> HttpResponseBase:
+    """The detached CMS signature (DER) of the file served beside it, with its own ETag."""
+    served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=firmware, signature=True)
+    if served is None:
+        return _not_found(manufacturer, model, firmware)
+    return _serve(request, served, SIGNATURE_MEDIA_TYPE)
+
+
+def _index(request: HttpRequest, signature: bool) -> HttpResponseBase:
+    from profiles.services.index import index_current, index_publish
+
+    index = index_current()
+    if index is None:
+        index = index_publish()
+    body = bytes(index.signature if signature else index.body)
+    # Short-lived: a new index follows every publish, and its expiry is what gateways check.
+    served = ServedFile(etag=hashlib.sha256(body).hexdigest(), body=body, max_age=60)
+    return _serve(request, served, SIGNATURE_MEDIA_TYPE if signature else "application/json")
+
+
+@csrf_exempt
+@require_safe
+def index_file(request: HttpRequest) -> HttpResponseBase:
+    """The signed index of every served file (mud/index.json)."""
+    return _index(request, signature=False)
+
+
+@csrf_exempt
+@require_safe
+def index_signature(request: HttpRequest) -> HttpResponseBase:
+    return _index(request, signature=True)
+
+
+@csrf_exempt
+@require_safe
+def aggregator_certificate(request: HttpRequest) -> HttpResponseBase:
+    """The certificate gateways pin: every published file and index is signed by its key."""
+    from profiles.services.signing_keys import signing_identity
+
+    pem = signing_identity().certificate_pem
+    served = ServedFile(etag=hashlib.sha256(pem).hexdigest(), body=pem, max_age=3600)
+    return _serve(request, served, "application/x-pem-file")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 from datetime import timedelta
 
@@ -103,3 +104,30 @@ def mirror_manufacturer_profile(profile_id: int) -> int:
     from profiles.services.mirroring import mirrored_profile_refresh
 
     return mirrored_profile_refresh(profile_id=profile_id).pk
+@shared_task(name="profiles.tasks.publish_index")
+def publish_index() -> int:
+    """Sign and publish a new index of every served file (queued after publishes)."""
+    from django.core.cache import cache
+
+    from profiles.services.index import index_publish
+
+    with contextlib.suppress(Exception):  # publishes from now on queue a rebuild of their own
+        cache.delete("publish-index-queued")
+    return index_publish().version
+
+
+@shared_task(name="profiles.tasks.index_refresh")
+def index_refresh() -> int | None:
+    """Sign the index again before it expires, or when the feed moved past it."""
+    from profiles.services.index import index_refresh as refresh
+
+    index = refresh()
+    return index.version if index is not None else None
+
+
+@shared_task(name="profiles.tasks.changes_prune")
+def changes_prune() -> int:
+    """Drop change-feed entries older than MUDHUB_CHANGES_RETENTION_DAYS."""
+    from profiles.services.changes import changes_prune as prune
+
+    return prune()

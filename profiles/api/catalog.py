@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -13,16 +14,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from profiles.api.errors import error_body
 from profiles.api.filters import DeviceModelFilter, ManufacturerFilter
 from profiles.api.serializers import (
+    ChangePageSerializer,
     ChangeSerializer,
     ConsensusFlowSerializer,
     ConsensusProfileSerializer,
     DeviceModelSerializer,
+    FeedGoneSerializer,
     ManufacturerSerializer,
 )
 from profiles.errors import NotFound
-from profiles.models import Change, DeviceModel, Manufacturer
+from profiles.models import DeviceModel, Manufacturer
+from profiles.mud.managers import osmud_fit
 from profiles.selectors.catalog import (
     consensus_current_get,
     consensus_diff,
@@ -31,7 +36,10 @@ from profiles.selectors.catalog import (
     device_model_queryset,
     firmware_scope_check,
 )
+from profiles.selectors.changes import FeedGone, changes_page
 
+DEFAULT_FEED_PAGE = 100
+MAX_FEED_PAGE = 1000
 FIRMWARE_PARAM = OpenApiParameter("firmware", OpenApiTypes.STR, description="a firmware version, or `latest`")
 
 
@@ -65,6 +73,8 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
                 "device_model": device_model.pk,
                 "mud_url": device_model.mud_url_for(scope),
                 "profile": ConsensusProfileSerializer(profile).data,
+                # Whether deployed managers hold the whole served file (osMUD: 10 ACLs of 50 ACEs).
+                "managers": [osmud_fit(bytes(profile.mud_bytes)).as_dict()],
                 "flows": ConsensusFlowSerializer(consensus_flows(profile=profile), many=True).data,
             }
         )
@@ -91,23 +101,45 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ChangesView(APIView):
-    """The change feed gateways sync from: every published version after `since`, in order."""
+    """The change feed gateways sync from: every entry after `since`, in order.
+
+    An entry is a published version (`kind: published`, with its version, ETag and URLs) or
+    a removal (`kind: removed`: the model's file for that scope is no longer served, and
+    `merged_into` names the model that replaces it when it was merged). Resume with
+    `since=<next>`; `more` says whether another page follows at once. A `since` older than
+    what the feed keeps answers 410 with the export to bootstrap from.
+    """
 
     class Params(serializers.Serializer):
         since = serializers.IntegerField(min_value=0, max_value=2**63 - 1, default=0)
-        limit = serializers.IntegerField(min_value=1, max_value=1000, default=100)
+        limit = serializers.IntegerField(min_value=1, max_value=MAX_FEED_PAGE, default=DEFAULT_FEED_PAGE)
 
-    @extend_schema(parameters=[Params], responses={200: ChangeSerializer(many=True)})
+    @extend_schema(
+        parameters=[Params],
+        responses={200: ChangePageSerializer, 400: OpenApiTypes.OBJECT, 410: FeedGoneSerializer},
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = self.Params(data=request.query_params)
         params.is_valid(raise_exception=True)
         since, limit = params.validated_data["since"], params.validated_data["limit"]
-        rows = list(
-            Change.objects.filter(seq__gt=since)
-            .select_related("device_model__manufacturer", "profile")
-            .order_by("seq")[: limit + 1]
+        try:
+            page = changes_page(since=since, limit=limit)
+        except FeedGone as gone:
+            body = error_body(
+                "feed_gone",
+                f"The feed no longer holds the entries after {since} (it keeps those after {gone.horizon}): "
+                "bootstrap from the export, then follow the feed from its feed_seq.",
+            )
+            body["export_url"] = reverse("api:export")
+            body["horizon"] = gone.horizon
+            return Response(body, status=410)
+        return Response(
+            {
+                "since": page.since,
+                "next": page.next,
+                "last_seq": page.next,
+                "more": page.more,
+                "export_url": reverse("api:export"),
+                "results": ChangeSerializer(page.entries, many=True).data,
+            }
         )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        data = ChangeSerializer(rows, many=True).data
-        return Response({"since": since, "last_seq": rows[-1].seq if rows else since, "more": more, "results": data})

@@ -104,20 +104,66 @@ class ConsensusProfileSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConsensusProfile
         fields = [
-            "id", "scope", "version", "etag", "allowed_count", "input_digest", "params_version", "as_of",
-            "computed_at", "created_at", "is_current",
+            "id", "scope", "version", "etag", "signature_etag", "signer", "allowed_count", "input_digest",
+            "params_version", "as_of", "computed_at", "created_at", "is_current",
         ]  # fmt: skip
 
 
 class ChangeSerializer(serializers.ModelSerializer):
+    """One entry of the change feed: a published version, or the removal of a served file."""
+
     manufacturer = serializers.CharField(source="device_model.manufacturer.slug")
     model = serializers.CharField(source="device_model.slug")
-    version = serializers.IntegerField(source="profile.version")
+    version = serializers.SerializerMethodField()
+    etag = serializers.SerializerMethodField()
     mud_url = serializers.SerializerMethodField()
+    signature_url = serializers.SerializerMethodField()
+    merged_into = serializers.SerializerMethodField()
 
     class Meta:
         model = Change
-        fields = ["seq", "device_model", "manufacturer", "model", "scope", "version", "etag", "mud_url", "created_at"]
+        fields = [
+            "seq", "kind", "device_model", "manufacturer", "model", "scope", "version", "etag", "mud_url",
+            "signature_url", "merged_into", "created_at",
+        ]  # fmt: skip
+
+    def get_version(self, obj: Change) -> int | None:
+        return obj.profile.version if obj.profile is not None else None
+
+    def get_etag(self, obj: Change) -> str | None:
+        return obj.etag or None
 
     def get_mud_url(self, obj: Change) -> str:
         return obj.device_model.mud_url_for(obj.scope)
+
+    def get_signature_url(self, obj: Change) -> str | None:
+        if obj.kind == Change.Kind.REMOVED:
+            return None
+        return obj.device_model.mud_url_for(obj.scope).removesuffix(".json") + ".p7s"
+
+    def get_merged_into(self, obj: Change) -> dict[str, str] | None:
+        target = obj.merged_into
+        if target is None:
+            return None
+        return {"manufacturer": target.manufacturer.slug, "model": target.slug, "mud_url": target.mud_url}
+
+
+class ChangePageSerializer(serializers.Serializer):
+    """A page of the change feed (documents the response; the view builds it)."""
+
+    since = serializers.IntegerField(help_text="the `since` asked for")
+    next = serializers.IntegerField(help_text="the cursor to resume from: pass it as `since` next time")
+    last_seq = serializers.IntegerField(help_text="the same as `next` (older clients read this name)")
+    more = serializers.BooleanField(help_text="true when more entries follow at once")
+    export_url = serializers.CharField(help_text="the bulk export to bootstrap from")
+    results = ChangeSerializer(many=True)
+
+
+class FeedGoneSerializer(serializers.Serializer):
+    """410: the entries after `since` were pruned."""
+
+    code = serializers.CharField(help_text="`feed_gone`")
+    message = serializers.CharField()
+    errors = serializers.ListField(child=serializers.DictField())
+    export_url = serializers.CharField(help_text="bootstrap from this export, then follow the feed from its feed_seq")
+    horizon = serializers.IntegerField(help_text="the feed keeps only the entries after this seq")

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from profiles.api import auth, catalog, manufacturers, root, status, submissions, trust
+from profiles.api import auth, catalog, export, manufacturers, root, status, submissions, trust
 
 app_name = "api"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("auth/logout/", auth.LogoutView.as_view(), name="logout"),
     path("changes/", catalog.ChangesView.as_view(), name="changes"),
     path("moderation/login-lockouts/lift/", trust.LoginLockoutLiftView.as_view(), name="login-lockout-lift"),
+    path("export/", export.ExportView.as_view(), name="export"),
     path("moderation/queue/", trust.ModerationQueueView.as_view(), name="moderation-queue"),
     path(
         "device-models/<id:pk>/versions/<id:a>/diff/<id:b>/",

@@ -11,7 +11,7 @@ from .catalog import (
     ManufacturerDomain,
     name_slug,
 )
-from .consensus import LATEST, Change, ConsensusFlow, ConsensusProfile
+from .consensus import LATEST, Change, ConsensusFlow, ConsensusProfile, FeedHorizon, PublishedIndex
 from .manufacturers import (
     Discrepancy,
     FlowStatement,
@@ -33,6 +33,7 @@ __all__ = [
     "DeviceModel",
     "DeviceModelAlias",
     "Discrepancy",
+    "FeedHorizon",
     "FirmwareVersion",
     "Flow",
     "FlowStatement",
@@ -44,6 +45,7 @@ __all__ = [
     "ManufacturerMember",
     "ModerationDecision",
     "PeerDomain",
+    "PublishedIndex",
     "ReputationEvent",
     "SignedProfile",
     "SigningCertificate",

@@ -32,6 +32,12 @@ class ConsensusProfile(models.Model):
     is_current = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     computed_at = models.DateTimeField()
+    # The aggregator's detached CMS signature of mud_bytes (DER), made once when the version
+    # was published; its own sha256 is the .p7s file's ETag. `signer` is the fingerprint of
+    # the certificate that signed it.
+    signature = models.BinaryField(default=b"")
+    signature_etag = models.CharField(max_length=64, blank=True, default="")
+    signer = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["device_model", "scope", "-version"]
@@ -84,17 +90,60 @@ class ConsensusFlow(models.Model):
 
 
 class Change(models.Model):
-    """The feed gateways sync from: one entry per published consensus version, numbered."""
+    """The feed gateways sync from, numbered: a published consensus version, or the removal
+    of a served file (withdrawn, or merged into another model)."""
+
+    class Kind(models.TextChoices):
+        PUBLISHED = "published"
+        REMOVED = "removed"
 
     seq = models.BigAutoField(primary_key=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PUBLISHED)
     device_model = models.ForeignKey(DeviceModel, on_delete=models.CASCADE, related_name="+")
     scope = models.CharField(max_length=100)
-    profile = models.ForeignKey(ConsensusProfile, on_delete=models.CASCADE, related_name="+")
-    etag = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # The published version; None for a removal.
+    profile = models.ForeignKey(ConsensusProfile, on_delete=models.CASCADE, related_name="+", null=True, blank=True)
+    etag = models.CharField(max_length=64, blank=True, default="")
+    # For a removal by merge: the model gateways should use instead.
+    merged_into = models.ForeignKey(DeviceModel, on_delete=models.SET_NULL, related_name="+", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["seq"]
 
     def __str__(self) -> str:
         return f"change {self.seq}"
+
+
+class FeedHorizon(models.Model):
+    """A record of each pruning of the change feed: entries up to `pruned_through` are gone,
+    so a `since` below it can no longer be answered (410, bootstrap from the export)."""
+
+    pruned_through = models.BigIntegerField()
+    pruned_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pruned_through"]
+
+    def __str__(self) -> str:
+        return f"pruned through {self.pruned_through}"
+
+
+class PublishedIndex(models.Model):
+    """A signed index of every served file (path, sha256, version) with an expiry: what a
+    gateway checks a mirror against, in the spirit of TUF's snapshot and timestamp roles.
+    `version` only grows, so a gateway refuses an older index than one it has seen."""
+
+    version = models.BigAutoField(primary_key=True)
+    body = models.BinaryField()
+    signature = models.BinaryField()
+    signer = models.CharField(max_length=64)
+    feed_seq = models.BigIntegerField()
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+
+    def __str__(self) -> str:
+        return f"index v{self.version}"

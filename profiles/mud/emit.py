@@ -28,10 +28,16 @@ _ACL_TYPE = {
     ("ipv6", True): "mixed-eth-ipv6-acl-type",
 }
 _PEER_SIDE = {"from-device": ("destination", "dst"), "to-device": ("source", "src")}
+# osMUD, the OpenWrt MUD manager, reads at most this many ACEs into an ACL and silently drops
+# the rest (a fixed array); a longer ACL is written as several, listed in order in the policy.
+MAX_ACES_PER_ACL = 50
 
 
-def emit(meta: MudMeta, flows: Iterable[Flow]) -> bytes:
-    """The canonical MUD file for `flows`; raises ValueError for a flow no MUD file can express."""
+def emit(meta: MudMeta, flows: Iterable[Flow], *, max_aces_per_acl: int = MAX_ACES_PER_ACL) -> bytes:
+    """The canonical MUD file for `flows`; raises ValueError for a flow no MUD file can express.
+
+    An ACL of more than `max_aces_per_acl` ACEs is split into "<name>", "<name>-2", ... in
+    order: still one policy, and no ACL longer than a deployed manager keeps."""
     groups: dict[tuple[str, str, bool], list[Flow]] = {}
     for flow in set(flows):
         check_emittable(flow)
@@ -42,7 +48,6 @@ def emit(meta: MudMeta, flows: Iterable[Flow]) -> bytes:
     for direction, family, mixed in sorted(groups, key=lambda g: (g[0], _FAMILY_ORDER[g[1]], g[2])):
         short = "from" if direction == "from-device" else "to"
         name = f"{short}-{family}" + ("-eth" if mixed else "")
-        policy[direction].append({"name": name})
         aces: list[dict[str, Any]] = []
         used: set[str] = set()
         for flow in sorted(groups[direction, family, mixed], key=lambda f: f.key):
@@ -53,7 +58,11 @@ def emit(meta: MudMeta, flows: Iterable[Flow]) -> bytes:
                 suffix += 1
             used.add(ace_name)
             aces.append({"name": ace_name, "matches": _matches(flow, mixed), "actions": {"forwarding": "accept"}})
-        acls.append({"name": name, "type": _ACL_TYPE[family, mixed], "aces": {"ace": aces}})
+        for part, start in enumerate(range(0, len(aces), max_aces_per_acl), start=1):
+            part_name = name if part == 1 else f"{name}-{part}"
+            policy[direction].append({"name": part_name})
+            chunk = aces[start : start + max_aces_per_acl]
+            acls.append({"name": part_name, "type": _ACL_TYPE[family, mixed], "aces": {"ace": chunk}})
 
     mud: dict[str, Any] = {
         "mud-version": 1,

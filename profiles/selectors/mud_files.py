@@ -25,19 +25,29 @@ def served_file_key(manufacturer_slug: str, model_slug: str, scope: str) -> str:
     return f"mud-file:{manufacturer_slug}/{model_slug}/{scope}"
 
 
+def served_signature_key(file_key: str) -> str:
+    """The cache key of the .p7s beside the file cached under `file_key`."""
+    return file_key + ".p7s"
+
+
 # key -> (monotonic expiry, file): this process's short-lived copy of what it served.
 _MEMORY: dict[str, tuple[float, ServedFile]] = {}
 _MEMORY_MAX = 4096
 
 
-def served_file_get(*, manufacturer_slug: str, model_slug: str, scope: str = LATEST) -> ServedFile | None:
+def served_file_get(
+    *, manufacturer_slug: str, model_slug: str, scope: str = LATEST, signature: bool = False
+) -> ServedFile | None:
+    """The served file, or with `signature` its detached signature (the .p7s)."""
     key = served_file_key(manufacturer_slug, model_slug, scope)
+    if signature:
+        key = served_signature_key(key)
     ttl = settings.MUDHUB_MUD_FILE_MEMORY_SECONDS
     if ttl > 0:
         held = _MEMORY.get(key)
         if held is not None and held[0] > time.monotonic():
             return held[1]
-    served = _shared_get(key, manufacturer_slug, model_slug, scope)
+    served = _shared_get(key, manufacturer_slug, model_slug, scope, signature)
     if served is not None and ttl > 0:
         if len(_MEMORY) >= _MEMORY_MAX:
             _MEMORY.clear()
@@ -50,7 +60,7 @@ def served_file_forget(key: str) -> None:
     _MEMORY.pop(key, None)
 
 
-def _shared_get(key: str, manufacturer_slug: str, model_slug: str, scope: str) -> ServedFile | None:
+def _shared_get(key: str, manufacturer_slug: str, model_slug: str, scope: str, signature: bool) -> ServedFile | None:
     try:
         hit = cache.get(key)
     except Exception:
@@ -65,10 +75,10 @@ def _shared_get(key: str, manufacturer_slug: str, model_slug: str, scope: str) -
             scope=scope,
             is_current=True,
         )
-        .values_list("etag", "mud_bytes", "cache_validity_hours")
+        .values_list(*(("signature_etag", "signature") if signature else ("etag", "mud_bytes")), "cache_validity_hours")
         .first()
     )
-    if row is None:
+    if row is None or not row[1]:
         return None
     served = ServedFile(etag=row[0], body=bytes(row[1]), max_age=row[2] * 3600)
     try:

@@ -8,7 +8,6 @@ but never loses it.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -27,10 +26,10 @@ from profiles.consensus.inputs import ConsensusInput
 from profiles.consensus.provenance import evidence_digest, provenance_row
 from profiles.consensus.result import ConsensusResult, FlowDecision
 from profiles.consensus.rules import RULE_STATEMENT_REJECT
-from profiles.models import LATEST, Change, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
+from profiles.models import LATEST, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
-from profiles.selectors.mud_files import ServedFile, served_file_forget, served_file_key
 from profiles.services.discrepancies import discrepancies_sync
+from profiles.services.publish import consensus_publish, signature_url
 
 log = logging.getLogger(__name__)
 
@@ -92,8 +91,10 @@ def _last_update(inputs: ModelInputs) -> datetime:
 
 def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
     model = inputs.device_model
+    mud_url = model.mud_url_for(scope)
     meta = mud.MudMeta(
-        mud_url=model.mud_url_for(scope),
+        mud_url=mud_url,
+        mud_signature=signature_url(mud_url),
         last_update=_last_update(inputs).replace(microsecond=0),
         is_supported=True,
         cache_validity=settings.MUDHUB_CACHE_VALIDITY_HOURS,
@@ -181,10 +182,9 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
         )
         return None
     body = _emit(inputs, scope, result)
-    etag = hashlib.sha256(body).hexdigest()
     if current is not None:
         ConsensusProfile.objects.filter(pk=current.pk).update(is_current=False)
-    profile = ConsensusProfile.objects.create(
+    profile = ConsensusProfile(
         device_model=inputs.device_model,
         scope=scope,
         version=(current.version + 1) if current is not None else 1,
@@ -192,18 +192,14 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
         params_version=result.params_version,
         as_of=result.as_of,
         mud_bytes=body,
-        etag=etag,
         cache_validity_hours=settings.MUDHUB_CACHE_VALIDITY_HOURS,
         allowed_count=allowed,
         computed_at=computed_at,
     )
+    consensus_publish(profile=profile)
     _decision_rows_insert(
         [_decision_row(profile, row, inputs.flow_ids[row.key], evidence_digest(row)) for row in result.decisions]
     )
-    Change.objects.create(device_model=inputs.device_model, scope=scope, profile=profile, etag=etag)
-    served = ServedFile(etag=etag, body=body, max_age=profile.cache_validity_hours * 3600)
-    key = served_file_key(inputs.device_model.manufacturer.slug, inputs.device_model.slug, scope)
-    transaction.on_commit(lambda: _cache_set(key, served))
     return profile
 
 
@@ -280,14 +276,6 @@ def flow_transitions_credit(*, model_id: int, credits: list[tuple[int, str, list
             for contributor_id in supporters
         ]
     return sum(event is not None for event in ledger_add_many(entries, at=at))
-
-
-def _cache_set(key: str, served: ServedFile) -> None:
-    served_file_forget(key)
-    try:
-        cache.set(key, served, timeout=settings.MUDHUB_MUD_FILE_CACHE_SECONDS)
-    except Exception:
-        log.warning("cache unavailable: %s will be read from the database", key, exc_info=True)
 
 
 @transaction.atomic

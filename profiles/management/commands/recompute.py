@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_datetime
 
 from profiles.models import DeviceModel
+from profiles.services.publish import index_deferred
 from profiles.services.recompute import consensus_recompute
 
 
@@ -32,11 +33,12 @@ class Command(BaseCommand):
         else:
             ids = [self._model_id(options["model"])]
         published = 0
-        for device_model_id in ids:
-            outcome = consensus_recompute(device_model_id=device_model_id, as_of=as_of)
-            published += len(outcome.published)
-            versions = ", ".join(f"{scope} v{v}" for scope, v in sorted(outcome.scopes.items()))
-            self.stdout.write(f"model {device_model_id}: {versions or 'no consensus'}")
+        with index_deferred():  # one signed index at the end, not one per model
+            for device_model_id in ids:
+                outcome = consensus_recompute(device_model_id=device_model_id, as_of=as_of)
+                published += len(outcome.published)
+                versions = ", ".join(f"{scope} v{v}" for scope, v in sorted(outcome.scopes.items()))
+                self.stdout.write(f"model {device_model_id}: {versions or 'no consensus'}")
         self.stdout.write(f"recompute: {len(ids)} model(s), {published} new version(s) published")
 
     def _model_id(self, text: str) -> int:
