@@ -91,3 +91,22 @@ def submit(settings: Any, django_capture_on_commit_callbacks: Any) -> Callable[.
             return client.post("/api/v1/submissions/", payload, format="json", **extra)
 
     return post
+
+
+@pytest.fixture(scope="session")
+def signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    return tmp_path_factory.mktemp("signing")
+
+
+@pytest.fixture(autouse=True)
+def isolated_signing_key(request: pytest.FixtureRequest, signing_dir: Any) -> None:
+    """The aggregator key of the test session, created on first use in a temporary folder
+    (never under var/), and no publish directory unless a test sets one."""
+    settings = _django_settings(request)
+    if settings is None:
+        return
+    settings.MUDHUB_SIGNING_KEY = signing_dir / "aggregator.key"
+    settings.MUDHUB_SIGNING_CERT = signing_dir / "aggregator.pem"
+    settings.MUDHUB_SIGNING_NEXT_CERT = signing_dir / "next.pem"
+    settings.MUDHUB_SIGNING_CREATE = True
+    settings.MUDHUB_PUBLISH_DIR = ""

@@ -8,6 +8,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -15,6 +16,13 @@ from profiles.selectors.export import export_rows, ndjson_stream, tar_stream
 from profiles.services.index import feed_seq_now
 
 FEED_SEQ_HEADER = "X-Mudhub-Feed-Seq"
+
+
+class _FormatIsOurs(DefaultContentNegotiation):
+    """`?format=` picks the export's form here, not DRF's renderer: errors are always JSON."""
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return renderers[0], renderers[0].media_type
 
 
 class ExportView(APIView):
@@ -27,6 +35,8 @@ class ExportView(APIView):
     the publish layout. The `X-Mudhub-Feed-Seq` header (and the header line) give the feed
     sequence the export is at least as new as: follow /api/v1/changes/ from there.
     """
+
+    content_negotiation_class = _FormatIsOurs
 
     class Params(serializers.Serializer):
         format = serializers.ChoiceField(choices=["ndjson", "tar"], default="ndjson")

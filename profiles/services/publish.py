@@ -126,11 +126,23 @@ def consensus_withdraw(
     return change
 
 
+class _IndexHook:
+    """The on-commit rebuild of the index, registered once per transaction."""
+
+    def __init__(self) -> None:
+        self.done = False
+
+    def __call__(self) -> None:
+        self.done = True
+        index_schedule()
+
+
 def _index_after_commit() -> None:
     """One index rebuild after the transaction, however many files it published (a recompute
     publishes every firmware scope of a model at once)."""
-    if not any(hook[1] is index_schedule for hook in connection.run_on_commit):
-        transaction.on_commit(index_schedule)
+    pending = (hook[1] for hook in connection.run_on_commit)
+    if not any(isinstance(hook, _IndexHook) and not hook.done for hook in pending):
+        transaction.on_commit(_IndexHook())
 
 
 def _cache_set(key: str, served: ServedFile) -> None:
