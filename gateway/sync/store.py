@@ -1,0 +1,139 @@
+"""Writing, and nothing else: files into the directory a MUD manager reads, and the sync
+state beside it, always by rename (a temporary file, fsync, rename, fsync of the folder), so
+a `kill -9` at any moment leaves the previous good file or the new one, never part of one.
+
+Layouts: `plain` mirrors the URLs (`<mfg>/<model>.json`, `<mfg>/<model>/<firmware>.json`, each
+with its `.p7s`); `osmud` is the flat folder osMUD keeps, each file under its URL's last
+segment, as osMUD itself names what it downloads (latest profiles only: a firmware file's
+last segment is just its version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+LAYOUTS = ("plain", "osmud")
+_TEMP_PREFIX = ".mudhub-sync-"
+
+
+def write_atomically(target: Path, data: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_TEMP_PREFIX, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    folder = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
+
+
+def signature_of(path: str) -> str:
+    return path.removesuffix(".json") + ".p7s"
+
+
+class Store:
+    def __init__(self, dest: Path, layout: str = "plain") -> None:
+        if layout not in LAYOUTS:
+            raise ValueError(f"layout must be one of {LAYOUTS}")
+        self.dest = dest
+        self.layout = layout
+
+    def local(self, path: str) -> Path | None:
+        """Where the file served at `path` (mud/<mfg>/<model>.json) lives here; None if this layout keeps none."""
+        parts = path.split("/")
+        if len(parts) < 3 or parts[0] != "mud" or any(p in ("", ".", "..") for p in parts):
+            raise ValueError(f"not a mudhub file path: {path!r}")
+        if self.layout == "osmud":
+            return self.dest / parts[2] if len(parts) == 3 else None
+        return self.dest.joinpath(*parts[1:])
+
+    def sha256(self, path: str) -> str | None:
+        local = self.local(path)
+        if local is None or not local.is_file():
+            return None
+        return hashlib.sha256(local.read_bytes()).hexdigest()
+
+    def write(self, path: str, body: bytes, signature: bytes) -> bool:
+        """Write a verified file and its signature; False if this layout keeps no such file."""
+        local = self.local(path)
+        if local is None:
+            return False
+        # The signature first: a manager that sees the new file finds its signature already.
+        write_atomically(local.with_suffix(".p7s"), signature)
+        write_atomically(local, body)
+        return True
+
+    def remove(self, path: str) -> None:
+        local = self.local(path)
+        if local is not None:
+            local.unlink(missing_ok=True)
+            local.with_suffix(".p7s").unlink(missing_ok=True)
+
+    def paths(self) -> Iterator[str]:
+        """The mudhub paths of the files held here (plain layout; osmud names cannot be mapped back)."""
+        if self.layout != "plain" or not self.dest.is_dir():
+            return
+        for local in sorted(self.dest.rglob("*.json")):
+            relative = local.relative_to(self.dest)
+            if relative.parts[0].startswith(".") or local.name.startswith("."):
+                continue
+            yield "mud/" + relative.as_posix()
+
+    def clean_temporaries(self) -> int:
+        """Remove what a killed run left half-written (never under a real name)."""
+        count = 0
+        if self.dest.is_dir():
+            for tmp in self.dest.rglob(f"{_TEMP_PREFIX}*.tmp"):
+                tmp.unlink(missing_ok=True)
+                count += 1
+        return count
+
+
+@dataclass
+class State:
+    """What a run leaves for the next: the feed cursor, the newest index version seen, the
+    certificates verified indexes announced."""
+
+    path: Path
+    cursor: int | None = None
+    index_version: int = 0
+    announced: list[str] = field(default_factory=list)  # PEM
+    source: str = ""
+
+    @classmethod
+    def load(cls, path: Path) -> State:
+        if not path.exists():
+            return cls(path=path)
+        data: dict[str, Any] = json.loads(path.read_text())
+        return cls(
+            path=path,
+            cursor=data.get("cursor"),
+            index_version=int(data.get("index_version", 0)),
+            announced=list(data.get("announced", [])),
+            source=str(data.get("source", "")),
+        )
+
+    def save(self) -> None:
+        data = {
+            "cursor": self.cursor,
+            "index_version": self.index_version,
+            "announced": self.announced,
+            "source": self.source,
+        }
+        write_atomically(self.path, (json.dumps(data, indent=1) + "\n").encode())

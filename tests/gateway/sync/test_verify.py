@@ -1,0 +1,133 @@
+"""gateway.sync.verify: the index's signature, expiry and version; a file's signature, digest,
+validity and binding to its URL. Pure: signed with profiles.signing.sign, no server."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from gateway.sync.errors import EXIT_BAD_SIGNATURE, EXIT_EXPIRED, EXIT_ROLLBACK, EXIT_UNPINNED, SyncError
+from gateway.sync.verify import TrustStore, fingerprint, verify_file, verify_index
+from profiles import mud
+from profiles.signing.sign import identity_create, sign_detached
+
+NOW = datetime.now(UTC)
+AGGREGATOR = identity_create(common_name="aggregator", now=NOW - timedelta(days=1))
+NEXT = identity_create(common_name="aggregator next", now=NOW - timedelta(days=1))
+STRANGER = identity_create(common_name="stranger", now=NOW - timedelta(days=1))
+URL = "https://mudhub.example/mud/acme/cam-1.json"
+
+
+def index(version: int = 3, *, expires: datetime | None = None, announce=None) -> bytes:
+    certificates = {AGGREGATOR.fingerprint: AGGREGATOR.certificate_pem.decode()}
+    if announce is not None:
+        certificates[announce.fingerprint] = announce.certificate_pem.decode()
+    document = {
+        "mudhub-index": 1,
+        "version": version,
+        "generated": NOW.isoformat(),
+        "expires": (expires or NOW + timedelta(hours=48)).isoformat(),
+        "feed_seq": 7,
+        "signer": AGGREGATOR.fingerprint,
+        "next_signer": announce.fingerprint if announce is not None else None,
+        "certificates": certificates,
+        "files": [
+            {"path": "mud/acme/cam-1.json", "sha256": "ab" * 32, "version": 2, "signature": "mud/acme/cam-1.p7s"}
+        ],
+    }
+    return json.dumps(document).encode()
+
+
+def trust() -> TrustStore:
+    return TrustStore(pinned=[AGGREGATOR.certificate])
+
+
+def mud_file(url: str = URL) -> bytes:
+    meta = mud.MudMeta(mud_url=url, last_update=datetime(2026, 11, 1, tzinfo=UTC), mfg_name="Acme", model_name="Cam 1")
+    flow = mud.Flow(direction="from-device", family="ipv4", peer_kind="dnsname", peer="api.acme.example", protocol=17)
+    return mud.emit(meta, [flow])
+
+
+def refused(status: int, call) -> SyncError:
+    with pytest.raises(SyncError) as caught:
+        call()
+    assert caught.value.status == status, caught.value
+    return caught.value
+
+
+def test_a_signed_fresh_index_is_read():
+    body = index()
+    read = verify_index(body=body, signature=sign_detached(body, AGGREGATOR), trust=trust(), now=NOW, newest_seen=3)
+    assert (read.version, read.feed_seq, read.files[0].path) == (3, 7, "mud/acme/cam-1.json")
+    assert read.next_certificate is None
+
+
+def test_a_tampered_index_is_refused():
+    body = index()
+    signature = sign_detached(body, AGGREGATOR)
+    tampered = body.replace(b'"feed_seq": 7', b'"feed_seq": 8')
+    error = refused(
+        EXIT_BAD_SIGNATURE,
+        lambda: verify_index(body=tampered, signature=signature, trust=trust(), now=NOW, newest_seen=0),
+    )
+    assert error.code == "bad_signature"
+
+
+def test_an_expired_index_is_refused_even_when_well_signed():
+    body = index(expires=NOW - timedelta(seconds=1))
+    signature = sign_detached(body, AGGREGATOR)
+    error = refused(
+        EXIT_EXPIRED, lambda: verify_index(body=body, signature=signature, trust=trust(), now=NOW, newest_seen=0)
+    )
+    assert error.code == "expired"
+
+
+def test_an_older_index_than_one_seen_is_refused():
+    body = index(version=2)
+    signature = sign_detached(body, AGGREGATOR)
+    refused(EXIT_ROLLBACK, lambda: verify_index(body=body, signature=signature, trust=trust(), now=NOW, newest_seen=3))
+
+
+def test_an_index_by_an_unpinned_key_is_refused():
+    body = index()
+    signature = sign_detached(body, STRANGER)
+    error = refused(
+        EXIT_UNPINNED, lambda: verify_index(body=body, signature=signature, trust=trust(), now=NOW, newest_seen=0)
+    )
+    assert error.code == "unpinned"
+
+
+def test_an_announced_certificate_is_trusted_once_a_pinned_index_announced_it():
+    store = trust()
+    body = index(announce=NEXT)
+    read = verify_index(body=body, signature=sign_detached(body, AGGREGATOR), trust=store, now=NOW, newest_seen=0)
+    assert read.next_certificate is not None and fingerprint(read.next_certificate) == NEXT.fingerprint
+    content = mud_file()
+    by_next = sign_detached(content, NEXT)
+    refused(
+        EXIT_UNPINNED,
+        lambda: verify_file(path="mud/acme/cam-1.json", body=content, signature=by_next, trust=store, now=NOW),
+    )
+    assert store.announce(read.next_certificate) is True
+    verify_file(path="mud/acme/cam-1.json", body=content, signature=by_next, trust=store, now=NOW)
+
+
+def test_a_file_must_match_its_digest_its_signature_and_its_url():
+    content = mud_file()
+    signature = sign_detached(content, AGGREGATOR)
+    verify_file(path="mud/acme/cam-1.json", body=content, signature=signature, trust=trust(), now=NOW,
+                sha256=hashlib.sha256(content).hexdigest())  # fmt: skip
+    changed = content.replace(b"api.acme.example", b"api.acme.exampla")
+    assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
+        path="mud/acme/cam-1.json", body=changed, signature=signature, trust=trust(), now=NOW
+    )).code == "bad_signature"  # fmt: skip
+    assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
+        path="mud/acme/cam-1.json", body=content, signature=signature, trust=trust(), now=NOW, sha256="00" * 32
+    )).code == "digest_mismatch"  # fmt: skip
+    # A genuine signed file of one model served as another's.
+    assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
+        path="mud/acme/cam-2.json", body=content, signature=signature, trust=trust(), now=NOW
+    )).code == "wrong_file"  # fmt: skip
