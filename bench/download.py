@@ -11,11 +11,14 @@ module (bench/baseline/settings.py: the app's settings with a URLconf that adds 
 - profile:    GET /mud/<mfg>/<model>.json, a cache hit (200 + the file);
 - revalidate: the same with If-None-Match: its ETag (304);
 - bare:       GET /bare/, a view returning the same bytes and headers from memory (the baseline).
+- nginx:      the same file as published to MUDHUB_PUBLISH_DIR, served by nginx (Debian
+              nginx-light, deploy/nginx-publish.conf, as many workers as gunicorn): the static
+              ceiling (DESIGN.md: about 20x a bare Django view on the reference machine).
 They are loaded in turn, over several rounds with the order rotated, and the ratios of each
 round's requests/s to the bare view's are reported (DESIGN.md: profile/bare >= 0.7, and 304s
-cheaper still). Then, in this process, the same requests go through Django's WSGI handler
-with each middleware left out in turn, and the parts of the gateway view are timed alone,
-to show where the difference goes.
+cheaper still), with the gateway view's share of the nginx ceiling. Then, in this process,
+the same requests go through Django's WSGI handler with each middleware left out in turn,
+and the parts of the gateway view are timed alone, to show where the difference goes.
 """
 
 from __future__ import annotations
@@ -91,8 +94,41 @@ def check_responses(port: int, path: str, body: bytes, etag: str) -> None:
         raise RuntimeError(f"bare: status {status}, {len(got)} bytes")
 
 
+def start_nginx(scratch: Any, site: Path, workers: int) -> tuple[Any, int]:
+    """nginx serving `site` with the documented server block, on a free loopback port."""
+    import grp
+    import pwd
+    import shutil
+
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        raise RuntimeError("nginx is not installed (apt-get install nginx-light)")
+    port = common.free_port()
+    prefix = scratch.var_dir / "nginx"
+    prefix.mkdir()
+    server = (common.ROOT / "deploy" / "nginx-publish.conf").read_text()
+    server = server.replace("listen 80;", f"listen {common.HOST}:{port};")
+    server = server.replace("root /srv/mudhub/publish;", f"root {site};")
+    temps = "\n".join(
+        f"    {name}_temp_path {prefix / name};" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    user = f"user {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name};"
+    conf = prefix / "nginx.conf"
+    conf.write_text(
+        f"{user}\nworker_processes {workers};\npid {prefix}/nginx.pid;\nerror_log {prefix}/error.log;\n"
+        f"events {{ worker_connections 1024; }}\nhttp {{\n    access_log off;\n{temps}\n{server}\n}}\n"
+    )
+    child = common.Child("nginx", [binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"], scratch.env,
+                         scratch.var_dir / "nginx.log")  # fmt: skip
+    return child, port
+
+
 def load_test(
-    args: argparse.Namespace, port: int, server_pid: int, endpoints: dict[str, tuple[str, list[str], int]]
+    args: argparse.Namespace,
+    port: int,
+    server_pid: int,
+    endpoints: dict[str, tuple[str, list[str], int]],
+    other_servers: dict[str, tuple[int, int]] | None = None,
 ) -> dict[str, Any]:
     """Requests/s of each endpoint, interleaved in short rounds (the order rotated) so that
     the background load of a shared machine falls on all three alike; and the server's CPU
@@ -101,22 +137,28 @@ def load_test(
     use_wrk = common.wrk_available() and not args.python_load
     cpu_ms: dict[str, list[float]] = {name: [] for name in endpoints}
 
+    other_servers = other_servers or {}  # endpoint -> (port, pid) of a server other than gunicorn
+
     def run(name: str, seconds: float, pids: list[int] | None = None) -> common.LoadResult:
         path, headers, expect = endpoints[name]
+        target = other_servers[name][0] if name in other_servers else port
+        if pids is not None and name in other_servers:
+            pids = other_pids[name]
         before = common.cpu_seconds(pids or [])
         if use_wrk:
             result = common.run_wrk(
-                port, path, seconds=seconds, connections=args.connections, threads=args.wrk_threads, headers=headers
+                target, path, seconds=seconds, connections=args.connections, threads=args.wrk_threads, headers=headers
             )
         else:
             result = common.run_python_load(
-                port, path, seconds=seconds, connections=args.connections, headers=headers, expect=expect
+                target, path, seconds=seconds, connections=args.connections, headers=headers, expect=expect
             )
         if pids:
             cpu_ms[name].append((common.cpu_seconds(pids) - before) * 1000 / max(1, result.requests))
         return result
 
     names = list(endpoints)
+    other_pids = {name: common.process_tree(pid) for name, (_, pid) in other_servers.items()}
     for name in names:  # warm every worker's connections, imports and caches
         run(name, min(2.0, args.seconds))
     pids = common.process_tree(server_pid)
@@ -135,6 +177,9 @@ def load_test(
         "profile_over_bare": [r["profile"].rps / r["bare"].rps for r in rounds],
         "revalidate_over_bare": [r["revalidate"].rps / r["bare"].rps for r in rounds],
     }
+    if "nginx" in names:
+        ratios["nginx_over_bare"] = [r["nginx"].rps / r["bare"].rps for r in rounds]
+        ratios["profile_over_nginx"] = [r["profile"].rps / r["nginx"].rps for r in rounds]
     cpu = {name: statistics.median(values) for name, values in cpu_ms.items()}
     return {
         "server_processes": len(pids),
@@ -150,6 +195,15 @@ def load_test(
         "ratio_profile_over_bare": round(statistics.median(ratios["profile_over_bare"]), 3),
         "ratio_revalidate_over_bare": round(statistics.median(ratios["revalidate_over_bare"]), 3),
         "ratio_per_round": {k: [round(x, 3) for x in v] for k, v in ratios.items()},
+        **(
+            {
+                "ratio_nginx_over_bare": round(statistics.median(ratios["nginx_over_bare"]), 3),
+                "ratio_profile_over_nginx": round(statistics.median(ratios["profile_over_nginx"]), 3),
+                "cpu_ratio_profile_over_nginx": round(cpu["profile"] / cpu["nginx"], 3),
+            }
+            if "nginx" in names
+            else {}
+        ),
         "requests": sum(r[name].requests for r in rounds for name in names),
         "errors": sum(r[name].errors for r in rounds for name in names),
     }
@@ -314,6 +368,7 @@ def main() -> None:
         help="MUDHUB_MUD_FILE_MEMORY_SECONDS of the server: each worker's copy of served files (0: every hit "
         "goes to Redis)",
     )
+    parser.add_argument("--no-nginx", action="store_true", help="leave out the nginx-served published file")
     parser.add_argument("--seed", type=int, default=8520)
     parser.add_argument("--keep", action="store_true", help="keep the scratch database afterwards")
     args = parser.parse_args()
@@ -326,6 +381,8 @@ def main() -> None:
     with common.scratch_stack("download", keep=args.keep, settings_module=SETTINGS, extra_env=extra_env) as scratch:
         body_path = scratch.var_dir / "served.json"
         os.environ["MUDHUB_BENCH_BARE_FILE"] = scratch.env["MUDHUB_BENCH_BARE_FILE"] = str(body_path)
+        site = scratch.var_dir / "publish"
+        os.environ["MUDHUB_PUBLISH_DIR"] = str(site)  # this process publishes; nginx serves the folder
         common.django_setup()
         path, body, etag = publish(args, body_path)
         _, mfg, model_file = path.strip("/").split("/")
@@ -342,7 +399,16 @@ def main() -> None:
             started.append(server)
             common.wait_http(server, scratch.port, "/bare/")
             check_responses(scratch.port, path, body, etag)
-            load = load_test(args, scratch.port, server.proc.pid, endpoints)
+            other: dict[str, tuple[int, int]] = {}
+            if not args.no_nginx:
+                if (site / path.lstrip("/")).read_bytes() != body:
+                    raise RuntimeError("the published file is not the served one")
+                nginx, nginx_port = start_nginx(scratch, site, args.workers)
+                started.append(nginx)
+                common.wait_http(nginx, nginx_port, path)
+                endpoints["nginx"] = (path, [], 200)
+                other["nginx"] = (nginx_port, nginx.proc.pid)
+            load = load_test(args, scratch.port, server.proc.pid, endpoints, other)
             check_responses(scratch.port, path, body, etag)  # still a cache hit, still the same bytes
             if not server.alive():
                 raise RuntimeError(f"gunicorn died:\n{server.tail()}")

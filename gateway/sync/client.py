@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -116,12 +117,21 @@ class Sync:
             if path not in listed:
                 self.store.remove(path)
                 self.summary.removed += 1
+        self.store.flush()
 
     # --- the export and the feed -------------------------------------------------------------
 
     def bootstrap(self) -> None:
-        """Every current file from the export; the cursor is its feed_seq once the end line arrived."""
-        lines = self.fetcher.lines(self.base + EXPORT_PATH)
+        """Every current file from the export; the cursor is its feed_seq once the end line arrived.
+
+        The export is saved to a temporary file first and verified from there: fetching is
+        not held up by verifying, and a download cut short is known before anything is written."""
+        with tempfile.TemporaryFile(dir=self.state.path.parent) as spool:
+            self.fetcher.save(self.base + EXPORT_PATH, spool)
+            spool.seek(0)
+            self._bootstrap_from(iter(spool))
+
+    def _bootstrap_from(self, lines: Iterator[bytes]) -> None:
         header = _json_line(next(lines, b""), "the export's header")
         if header.get("mudhub-export") != 1:
             raise SyncError("bad_export", "the export's header is not format 1", EXIT_NETWORK)
@@ -147,6 +157,7 @@ class Sync:
             if path not in seen:
                 self.store.remove(path)
                 self.summary.removed += 1
+        self.store.flush()
         self.state.cursor = int(header["feed_seq"])
         self.state.save()
         self.summary.bootstrapped = True
@@ -164,6 +175,7 @@ class Sync:
             page = _json_line(fetched.body, "a feed page")
             for entry in page["results"]:
                 self.apply(entry)
+            self.store.flush()
             self.state.cursor = int(page["next"])
             self.state.save()
             if not page["more"]:

@@ -3,10 +3,12 @@ decides whether the bytes are good (verify.py does)."""
 
 from __future__ import annotations
 
+import http.client
+import shutil
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from .errors import EXIT_NETWORK, SyncError
 
@@ -45,29 +47,25 @@ class Fetcher:
             if missing_ok and error.code in (404, 410):
                 return Fetched(error.code, body, {k.lower(): v for k, v in error.headers.items()})
             raise SyncError("http_error", f"GET {url} answered {error.code}", EXIT_NETWORK) from None
-        except (urllib.error.URLError, OSError, TimeoutError) as error:
-            raise SyncError("unreachable", f"GET {url} failed: {error}", EXIT_NETWORK) from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError) as error:
+            raise SyncError("unreachable", f"GET {url} failed: {error!r}", EXIT_NETWORK) from None
         self.bytes_received += len(body)
         if len(body) > limit:
             raise SyncError("too_large", f"{url} is larger than {limit} bytes", EXIT_NETWORK)
         return Fetched(status, body, headers)
 
-    def lines(self, url: str) -> Iterator[bytes]:
-        """The lines of a streamed body (the NDJSON export), one at a time: bounded memory."""
+    def save(self, url: str, out: BinaryIO) -> int:
+        """Stream the body at `url` into `out` (the export: the server is never held waiting
+        while files are verified, and memory stays bounded); returns the bytes written."""
         self.requests += 1
         try:
-            response = urllib.request.urlopen(self._open(url), timeout=self.timeout)
+            with urllib.request.urlopen(self._open(url), timeout=self.timeout) as response:
+                before = out.tell()
+                shutil.copyfileobj(response, out, 256 * 1024)
+                size = out.tell() - before
         except urllib.error.HTTPError as error:
             raise SyncError("http_error", f"GET {url} answered {error.code}", EXIT_NETWORK) from None
-        except (urllib.error.URLError, OSError, TimeoutError) as error:
-            raise SyncError("unreachable", f"GET {url} failed: {error}", EXIT_NETWORK) from None
-        with response:
-            try:
-                while True:
-                    line = response.readline(MAX_FILE_BYTES * 2)
-                    if not line:
-                        return
-                    self.bytes_received += len(line)
-                    yield line
-            except (OSError, TimeoutError) as error:
-                raise SyncError("unreachable", f"the download of {url} broke off: {error}", EXIT_NETWORK) from None
+        except (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError) as error:
+            raise SyncError("unreachable", f"the download of {url} failed: {error!r}", EXIT_NETWORK) from None
+        self.bytes_received += size
+        return size

@@ -23,7 +23,9 @@ LAYOUTS = ("plain", "osmud")
 _TEMP_PREFIX = ".mudhub-sync-"
 
 
-def write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes, *, sync_folder: bool = True) -> None:
+    """Temporary file, fsync, rename; then fsync the folder, unless the caller does it once
+    for many files (Store.flush) before it records them as done."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_TEMP_PREFIX, suffix=".tmp")
     try:
@@ -36,11 +38,16 @@ def write_atomically(target: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    folder = os.open(target.parent, os.O_RDONLY)
+    if sync_folder:
+        _fsync_folder(target.parent)
+
+
+def _fsync_folder(folder: Path) -> None:
+    handle = os.open(folder, os.O_RDONLY)
     try:
-        os.fsync(folder)
+        os.fsync(handle)
     finally:
-        os.close(folder)
+        os.close(handle)
 
 
 def signature_of(path: str) -> str:
@@ -53,6 +60,7 @@ class Store:
             raise ValueError(f"layout must be one of {LAYOUTS}")
         self.dest = dest
         self.layout = layout
+        self._unsynced: set[Path] = set()
 
     def local(self, path: str) -> Path | None:
         """Where the file served at `path` (mud/<mfg>/<model>.json) lives here; None if this layout keeps none."""
@@ -75,15 +83,25 @@ class Store:
         if local is None:
             return False
         # The signature first: a manager that sees the new file finds its signature already.
-        write_atomically(local.with_suffix(".p7s"), signature)
-        write_atomically(local, body)
+        write_atomically(local.with_suffix(".p7s"), signature, sync_folder=False)
+        write_atomically(local, body, sync_folder=False)
+        self._unsynced.add(local.parent)
         return True
+
+    def flush(self) -> None:
+        """Make the renames so far durable (a power cut, not only a kill): call before the
+        cursor that counts them done is saved."""
+        for folder in sorted(self._unsynced):
+            if folder.is_dir():
+                _fsync_folder(folder)
+        self._unsynced.clear()
 
     def remove(self, path: str) -> None:
         local = self.local(path)
         if local is not None:
             local.unlink(missing_ok=True)
             local.with_suffix(".p7s").unlink(missing_ok=True)
+            self._unsynced.add(local.parent)
 
     def paths(self) -> Iterator[str]:
         """The mudhub paths of the files held here (plain layout; osmud names cannot be mapped back)."""

@@ -15,9 +15,9 @@ from profiles import mud
 from profiles.signing.sign import identity_create, sign_detached
 
 NOW = datetime.now(UTC)
-AGGREGATOR = identity_create(common_name="aggregator", now=NOW - timedelta(days=1))
-NEXT = identity_create(common_name="aggregator next", now=NOW - timedelta(days=1))
-STRANGER = identity_create(common_name="stranger", now=NOW - timedelta(days=1))
+AGGREGATOR = identity_create(common_name="aggregator", now=datetime.now(UTC) - timedelta(days=1))
+NEXT = identity_create(common_name="aggregator next", now=datetime.now(UTC) - timedelta(days=1))
+STRANGER = identity_create(common_name="stranger", now=datetime.now(UTC) - timedelta(days=1))
 URL = "https://mudhub.example/mud/acme/cam-1.json"
 
 
@@ -60,7 +60,9 @@ def refused(status: int, call) -> SyncError:
 
 def test_a_signed_fresh_index_is_read():
     body = index()
-    read = verify_index(body=body, signature=sign_detached(body, AGGREGATOR), trust=trust(), now=NOW, newest_seen=3)
+    read = verify_index(
+        body=body, signature=sign_detached(body, AGGREGATOR), trust=trust(), now=datetime.now(UTC), newest_seen=3
+    )
     assert (read.version, read.feed_seq, read.files[0].path) == (3, 7, "mud/acme/cam-1.json")
     assert read.next_certificate is None
 
@@ -71,7 +73,7 @@ def test_a_tampered_index_is_refused():
     tampered = body.replace(b'"feed_seq": 7', b'"feed_seq": 8')
     error = refused(
         EXIT_BAD_SIGNATURE,
-        lambda: verify_index(body=tampered, signature=signature, trust=trust(), now=NOW, newest_seen=0),
+        lambda: verify_index(body=tampered, signature=signature, trust=trust(), now=datetime.now(UTC), newest_seen=0),
     )
     assert error.code == "bad_signature"
 
@@ -80,7 +82,8 @@ def test_an_expired_index_is_refused_even_when_well_signed():
     body = index(expires=NOW - timedelta(seconds=1))
     signature = sign_detached(body, AGGREGATOR)
     error = refused(
-        EXIT_EXPIRED, lambda: verify_index(body=body, signature=signature, trust=trust(), now=NOW, newest_seen=0)
+        EXIT_EXPIRED,
+        lambda: verify_index(body=body, signature=signature, trust=trust(), now=datetime.now(UTC), newest_seen=0),
     )
     assert error.code == "expired"
 
@@ -88,14 +91,18 @@ def test_an_expired_index_is_refused_even_when_well_signed():
 def test_an_older_index_than_one_seen_is_refused():
     body = index(version=2)
     signature = sign_detached(body, AGGREGATOR)
-    refused(EXIT_ROLLBACK, lambda: verify_index(body=body, signature=signature, trust=trust(), now=NOW, newest_seen=3))
+    refused(
+        EXIT_ROLLBACK,
+        lambda: verify_index(body=body, signature=signature, trust=trust(), now=datetime.now(UTC), newest_seen=3),
+    )
 
 
 def test_an_index_by_an_unpinned_key_is_refused():
     body = index()
     signature = sign_detached(body, STRANGER)
     error = refused(
-        EXIT_UNPINNED, lambda: verify_index(body=body, signature=signature, trust=trust(), now=NOW, newest_seen=0)
+        EXIT_UNPINNED,
+        lambda: verify_index(body=body, signature=signature, trust=trust(), now=datetime.now(UTC), newest_seen=0),
     )
     assert error.code == "unpinned"
 
@@ -103,31 +110,36 @@ def test_an_index_by_an_unpinned_key_is_refused():
 def test_an_announced_certificate_is_trusted_once_a_pinned_index_announced_it():
     store = trust()
     body = index(announce=NEXT)
-    read = verify_index(body=body, signature=sign_detached(body, AGGREGATOR), trust=store, now=NOW, newest_seen=0)
+    read = verify_index(
+        body=body, signature=sign_detached(body, AGGREGATOR), trust=store, now=datetime.now(UTC), newest_seen=0
+    )
     assert read.next_certificate is not None and fingerprint(read.next_certificate) == NEXT.fingerprint
     content = mud_file()
     by_next = sign_detached(content, NEXT)
     refused(
         EXIT_UNPINNED,
-        lambda: verify_file(path="mud/acme/cam-1.json", body=content, signature=by_next, trust=store, now=NOW),
+        lambda: verify_file(
+            path="mud/acme/cam-1.json", body=content, signature=by_next, trust=store, now=datetime.now(UTC)
+        ),
     )
     assert store.announce(read.next_certificate) is True
-    verify_file(path="mud/acme/cam-1.json", body=content, signature=by_next, trust=store, now=NOW)
+    verify_file(path="mud/acme/cam-1.json", body=content, signature=by_next, trust=store, now=datetime.now(UTC))
 
 
 def test_a_file_must_match_its_digest_its_signature_and_its_url():
     content = mud_file()
     signature = sign_detached(content, AGGREGATOR)
-    verify_file(path="mud/acme/cam-1.json", body=content, signature=signature, trust=trust(), now=NOW,
+    verify_file(path="mud/acme/cam-1.json", body=content, signature=signature, trust=trust(), now=datetime.now(UTC),
                 sha256=hashlib.sha256(content).hexdigest())  # fmt: skip
     changed = content.replace(b"api.acme.example", b"api.acme.exampla")
     assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
-        path="mud/acme/cam-1.json", body=changed, signature=signature, trust=trust(), now=NOW
+        path="mud/acme/cam-1.json", body=changed, signature=signature, trust=trust(), now=datetime.now(UTC)
     )).code == "bad_signature"  # fmt: skip
     assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
-        path="mud/acme/cam-1.json", body=content, signature=signature, trust=trust(), now=NOW, sha256="00" * 32
+        path="mud/acme/cam-1.json", body=content, signature=signature, trust=trust(), now=datetime.now(UTC),
+        sha256="00" * 32,
     )).code == "digest_mismatch"  # fmt: skip
     # A genuine signed file of one model served as another's.
     assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
-        path="mud/acme/cam-2.json", body=content, signature=signature, trust=trust(), now=NOW
+        path="mud/acme/cam-2.json", body=content, signature=signature, trust=trust(), now=datetime.now(UTC)
     )).code == "wrong_file"  # fmt: skip
