@@ -104,6 +104,8 @@ def mirror_manufacturer_profile(profile_id: int) -> int:
     from profiles.services.mirroring import mirrored_profile_refresh
 
     return mirrored_profile_refresh(profile_id=profile_id).pk
+
+
 @shared_task(name="profiles.tasks.publish_index")
 def publish_index() -> int:
     """Sign and publish a new index of every served file (queued after publishes)."""
