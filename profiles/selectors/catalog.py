@@ -41,6 +41,30 @@ def firmware_scope_check(*, device_model: DeviceModel, scope: str | None) -> str
     return scope
 
 
+# A regional variant of a scope is stored under `<scope>@<region slug>` (UN M49 sub-regions).
+VARIANT_SEPARATOR = "@"
+
+
+def regional_variants(*, device_model: DeviceModel, scope: str) -> list[str]:
+    """The region slugs that have a current regional variant of `scope`, sorted."""
+    prefix = scope + VARIANT_SEPARATOR
+    keys = ConsensusProfile.objects.filter(device_model=device_model, is_current=True, scope__startswith=prefix)
+    return sorted(key.removeprefix(prefix) for key in keys.values_list("scope", flat=True))
+
+
+def variant_scope_check(*, device_model: DeviceModel, scope: str, region: str | None) -> str:
+    """The scope key to read: `scope` itself, or its variant for `region` (a 400 if it has none)."""
+    if not region:
+        return scope
+    if region not in regional_variants(device_model=device_model, scope=scope):
+        raise DomainError(
+            "invalid_input",
+            "Unknown region for this model.",
+            problems=[problem("unknown_region", "/region", f"{scope!r} has no regional variant {region!r}")],
+        )
+    return scope + VARIANT_SEPARATOR + region
+
+
 def consensus_profiles(*, device_model: DeviceModel, scope: str) -> QuerySet[ConsensusProfile]:
     return ConsensusProfile.objects.filter(device_model=device_model, scope=scope)
 

@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from profiles.models import DeviceModel, FirmwareVersion, Manufacturer, Vote
+from profiles.models import ConsensusProfile, DeviceModel, FirmwareVersion, Manufacturer, Vote
 from tests.factories import ContributorFactory
 from tests.helpers import flow, payload, settle
 from tests.web.data import submit
@@ -178,3 +178,23 @@ def test_pages_send_a_strict_content_security_policy(client):
     assert "script-src 'self'" in policy and "style-src 'self'" in policy
     assert "unsafe" not in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def test_a_regional_variant_is_chosen_by_region_and_an_unknown_one_is_a_400(client, camera):
+    latest = camera.consensus_profiles.get(scope="latest", is_current=True)
+    variant = ConsensusProfile.objects.create(
+        device_model=camera, scope="latest@western-europe", version=1, input_digest="x", etag="e" * 64,
+        params_version=latest.params_version, as_of=latest.as_of, mud_bytes=latest.mud_bytes, allowed_count=1,
+        computed_at=latest.computed_at,
+    )  # fmt: skip
+    kept = latest.flows.select_related("flow").get(flow__key__contains="api.acme.example")
+    kept.pk, kept.profile = None, variant
+    kept.save()
+    body = client.get("/devices/acme/cam-1/").content.decode()
+    assert '<option value="western-europe">Western Europe</option>' in body
+    body = client.get("/devices/acme/cam-1/?region=western-europe").content.decode()
+    assert "This is the variant for one region" in body
+    assert "Served flows (1)" in body
+    response = client.get("/devices/acme/cam-1/?region=atlantis")
+    assert response.status_code == 400
+    assert "has no regional variant" in response.content.decode()

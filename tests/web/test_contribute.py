@@ -107,3 +107,12 @@ def test_a_submission_page_shows_how_each_flow_fared(client, member):
     assert "dnsname=api.acme.example" in body
     mine = client.get("/submissions/").content.decode()
     assert f"/submissions/{submission.pk}/" in mine
+
+
+def test_a_country_that_is_not_an_iso_code_is_a_problem_at_its_path(client, member):
+    flows = json.dumps([flow("api.acme.example")])
+    body = client.post(
+        "/contribute/", form(kind="flows", document=flows, country="Germany", action="check")
+    ).content.decode()
+    assert "/observation/country" in body
+    assert not Submission.objects.exists()

@@ -24,6 +24,8 @@ from profiles.selectors.catalog import (
     device_model_get,
     device_model_queryset,
     firmware_scope_check,
+    regional_variants,
+    variant_scope_check,
 )
 from profiles.selectors.manufacturers import discrepancies_list
 from profiles.selectors.trust import votes_of
@@ -79,9 +81,11 @@ def _voter(request: HttpRequest) -> Contributor | None:
 def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict[str, Any]:
     device_model = device_model_get(manufacturer_slug=manufacturer, model_slug=model)
     scope = firmware_scope_check(device_model=device_model, scope=request.GET.get("firmware"))
-    consensus = consensus_view_get(device_model=device_model, scope=scope)
+    region = request.GET.get("region") or ""
+    key = variant_scope_check(device_model=device_model, scope=scope, region=region)
+    consensus = consensus_view_get(device_model=device_model, scope=key)
     versions = list(
-        consensus_profiles(device_model=device_model, scope=scope)
+        consensus_profiles(device_model=device_model, scope=key)
         .order_by("-version")
         .only("version", "created_at", "allowed_count", "etag", "params_version")[:50]
     )
@@ -90,8 +94,13 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
     answers = [d for d in discrepancies_list(device_model=device_model) if d.scope == scope and d.responded_at]
     return {
         "answers": answers,
+        "region": region,
+        "regions": [
+            (slug, slug.replace("-", " ").title()) for slug in regional_variants(device_model=device_model, scope=scope)
+        ],
         "device_model": device_model,
         "scope": scope,
+        "scope_key": key,
         "firmware_versions": [f.version for f in device_model.firmware_versions.all()],
         "consensus": consensus,
         "chart": support_chart([*consensus.served, *consensus.candidates]),
@@ -122,7 +131,7 @@ def _diff(request: HttpRequest, context: dict[str, Any]) -> Any:
     a, b = request.GET.get("a", ""), request.GET.get("b", "")
     if not (a.isdigit() and b.isdigit()):
         return None
-    return consensus_diff(device_model=context["device_model"], scope=context["scope"], a=int(a), b=int(b))
+    return consensus_diff(device_model=context["device_model"], scope=context["scope_key"], a=int(a), b=int(b))
 
 
 @require_GET
@@ -133,7 +142,8 @@ def device_model_diff(request: HttpRequest, manufacturer: str, model: str) -> Ht
         return device_model_page(request, manufacturer, model)
     device_model = device_model_get(manufacturer_slug=manufacturer, model_slug=model)
     scope = firmware_scope_check(device_model=device_model, scope=request.GET.get("firmware"))
-    return render(request, "web/_diff.html", {"diff": _diff(request, {"device_model": device_model, "scope": scope})})
+    key = variant_scope_check(device_model=device_model, scope=scope, region=request.GET.get("region"))
+    return render(request, "web/_diff.html", {"diff": _diff(request, {"device_model": device_model, "scope_key": key})})
 
 
 @require_POST

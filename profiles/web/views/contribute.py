@@ -22,7 +22,7 @@ from profiles.services.accounts import contributor_for
 from profiles.services.submissions import SubmissionContent, submission_content_read, submission_create
 from profiles.web.pages import page, throttle_allows
 
-FIELDS = ("manufacturer", "model", "firmware", "start", "end", "kind", "document")
+FIELDS = ("manufacturer", "model", "firmware", "start", "end", "country", "kind", "document")
 
 
 def _when(value: str, path: str, problems: list[dict[str, str]]) -> datetime | None:
@@ -60,9 +60,13 @@ def _read(request: HttpRequest) -> tuple[dict[str, Any], bytes, SubmissionConten
         _when(values["start"], "/observation/start", problems),
         _when(values["end"], "/observation/end", problems),
     )
+    country = values["country"]
+    if country and not (len(country) == 2 and country.isascii() and country.isalpha()):
+        problems.append(problem("invalid", "/observation/country", "an ISO 3166-1 alpha-2 code, such as DE or US"))
+    observation = {name: value for name, value in (("start", start), ("end", end), ("country", country)) if value}
     envelope: dict[str, Any] = {
         "device": {"manufacturer": values["manufacturer"], "model": values["model"], "firmware": values["firmware"]},
-        "observation": {"start": start, "end": end} if end else ({"start": start} if start else None),
+        "observation": observation or None,
     }
     content = None
     if raw.strip() and not problems:
