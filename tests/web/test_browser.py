@@ -57,6 +57,10 @@ def test_a_visitor_finds_a_device_and_downloads_its_mud_file(web):
     served = page.request.get(base + "/mud/vista-cam/indoor-camera-2k.json")
     assert downloaded == served.json()
     assert downloaded["ietf-mud:mud"]["mud-url"] == page.locator("#mud-url").inner_text()
+    with page.expect_download() as signature_info:
+        page.get_by_role("link", name="its signature").click()
+    signature = signature_info.value.path().read_bytes()
+    assert signature and signature == page.request.get(base + "/mud/vista-cam/indoor-camera-2k.p7s").body()
     # The copy button puts the MUD URL on the clipboard.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     page.get_by_role("button", name="Copy").click()

@@ -107,6 +107,8 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
         "versions": versions,
         "mud_url": device_model.mud_url_for(scope),
         "mud_path": _mud_path(device_model, scope),
+        # The aggregator's detached CMS signature is served beside every file (RFC 8520 section 13).
+        "signature_path": _mud_path(device_model, scope).removesuffix(".json") + ".p7s",
         "voter": voter,
         "my_votes": votes_of(voter=voter, device_model=device_model, firmware=firmware) if voter else {},
         "votes_left": VoteThrottle().remaining(request.user) if voter else 0,
