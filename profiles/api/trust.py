@@ -150,6 +150,7 @@ class ModerationQueueView(APIView):
                         "support": row.support,
                         "groups": row.groups,
                         "lower_bound": row.lower_bound,
+                        "trusted_groups": row.trusted_groups,
                         "class_reason": row.class_reason,
                     }
                     for row in queue.high_risk_flows

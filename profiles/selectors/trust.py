@@ -13,7 +13,6 @@ from knox.models import AuthToken
 
 from profiles.errors import NotFound
 from profiles.models import (
-    ConsensusFlow,
     Contributor,
     DeviceModel,
     Flow,
@@ -23,6 +22,7 @@ from profiles.models import (
     SubmissionReport,
     Vote,
 )
+from profiles.selectors.moderation import high_risk_candidates
 from profiles.services.accounts import contributor_for
 from profiles.services.moderation import frozen_flow_ids
 from profiles.trust.levels import Standing, next_level_needs
@@ -82,6 +82,7 @@ class QueuedFlow:
     groups: int
     lower_bound: float
     class_reason: str
+    trusted_groups: int = 0
 
 
 @dataclass(frozen=True)
@@ -108,16 +109,9 @@ class ModerationQueue:
 
 
 def moderation_queue_get(*, limit: int = 200) -> ModerationQueue:
-    """What waits for a moderator: high-risk flows whose crowd numbers would allow them but
-    for a trusted approval, frozen flows, and submissions someone reported."""
-    h_flows = (
-        ConsensusFlow.objects.filter(
-            profile__is_current=True, risk_class="H", state="candidate", groups__gte=2, lower_bound__gte=0.40
-        )
-        .exclude(provenance__approved=True)
-        .select_related("flow", "profile__device_model__manufacturer")
-        .order_by("-support", "id")[:limit]
-    )
+    """What waits for a moderator: every high-risk candidate two or more groups support (see
+    `moderation.high_risk_candidates`), frozen flows, and submissions someone reported."""
+    h_flows = high_risk_candidates(limit=limit)
     queued = [
         QueuedFlow(
             device_model=row.profile.device_model,
@@ -127,6 +121,7 @@ def moderation_queue_get(*, limit: int = 200) -> ModerationQueue:
             groups=row.groups,
             lower_bound=row.lower_bound,
             class_reason=str(row.provenance.get("class_reason") or ""),
+            trusted_groups=int(row.provenance.get("K2", 0)),
         )
         for row in h_flows
     ]

@@ -109,3 +109,26 @@ def test_frozen_flows_are_in_the_queue(moderator, model):
     frozen = moderator.get("/api/v1/moderation/queue/").json()["frozen_flows"]
     assert [row["device_model"] for row in frozen] == [model.pk]
     assert ModerationDecision.objects.filter(kind="freeze").count() == 1
+
+
+def test_the_queue_lists_every_high_risk_candidate_two_groups_support_by_support(moderator, auth_api, submit):
+    # Port 8080 on a third-party peer is high risk. Two and three members are far from the
+    # lower bound an H flow needs (about six), and the queue still shows both, best first.
+    two = flow("stream.example.net", 8080)
+    three = flow("relay.example.net", 8080)
+    lone = flow("solo.example.net", 8080)
+    for n in range(3):
+        submit(auth_api(trust_level=2), payload(three, *([two] if n < 2 else []), *([lone] if n == 0 else [])))
+    model = DeviceModel.objects.get()
+    consensus_recompute(device_model_id=model.pk)
+    rows = moderator.get("/api/v1/moderation/queue/").json()["high_risk_flows"]
+    assert [row["flow"].split()[2] for row in rows] == ["dnsname=relay.example.net", "dnsname=stream.example.net"]
+    assert [row["groups"] for row in rows] == [3, 2]
+    assert all(row["lower_bound"] < 0.40 and row["class_reason"] == "port" for row in rows)
+    assert rows[0]["support"] > rows[1]["support"] and rows[0]["trusted_groups"] == 3
+    # Approved, a flow leaves the queue (and, short of support, stays a candidate).
+    decide(moderator, kind="approve", device_model=model.pk, flow=rows[0]["flow"], reason="a known relay")
+    consensus_recompute(device_model_id=model.pk)
+    left = moderator.get("/api/v1/moderation/queue/").json()["high_risk_flows"]
+    assert [row["flow"] for row in left] == [rows[1]["flow"]]
+    assert ConsensusFlow.objects.get(profile__is_current=True, flow__key=rows[0]["flow"]).state == "candidate"
