@@ -174,6 +174,8 @@ CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "profiles.tasks.worker_heartbeat", "schedule": timedelta(minutes=1)},
     "sweep-dirty-models": {"task": "profiles.tasks.sweep_dirty_models", "schedule": timedelta(minutes=1)},
+    "recompute-due-models": {"task": "profiles.tasks.recompute_due_models", "schedule": timedelta(minutes=1)},
+    "sweep-stale-models": {"task": "profiles.tasks.sweep_stale_models", "schedule": timedelta(hours=1)},
     "nightly-trust": {"task": "profiles.tasks.nightly_trust", "schedule": crontab(hour=3, minute=17)},
     "expired-tokens": {"task": "profiles.tasks.expired_tokens_delete", "schedule": crontab(hour=4, minute=41)},
     # Each mirrored manufacturer profile is re-fetched once its cache-validity has passed.
@@ -187,6 +189,10 @@ CELERY_BEAT_SCHEDULE = {
 # A burst of submissions for one model is merged into one recompute this many seconds later.
 MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS = env.int("MUDHUB_RECOMPUTE_DEBOUNCE_SECONDS", default=5)
 MUDHUB_RECOMPUTE_QUEUE = env.str("MUDHUB_RECOMPUTE_QUEUE", default="celery")
+# Time-driven recomputes: at most this many due models per beat run (each minute), and the
+# hourly safety net makes a model due when it has not been computed for this many days.
+MUDHUB_TIME_RECOMPUTE_BATCH = env.int("MUDHUB_TIME_RECOMPUTE_BATCH", default=200)
+MUDHUB_TIME_SWEEP_DAYS = env.int("MUDHUB_TIME_SWEEP_DAYS", default=7)
 # How long a served MUD file stays in the cache. Publishing overwrites the entry at once;
 # the expiry only bounds how stale a file can be if the cache was down during a publish.
 MUDHUB_MUD_FILE_CACHE_SECONDS = env.int("MUDHUB_MUD_FILE_CACHE_SECONDS", default=300)

@@ -51,6 +51,33 @@ def sweep_dirty_models() -> list[int]:
     return done
 
 
+@shared_task(name="profiles.tasks.recompute_due_models")
+def recompute_due_models() -> list[int]:
+    """Recompute every model whose consensus time alone may have changed by now (a hold
+    expired, a domain matured, support decayed past a threshold), as the engine said."""
+    from django.conf import settings
+
+    from profiles.services.recompute import consensus_recompute, due_models
+
+    done = []
+    for device_model_id in due_models(now=timezone.now(), limit=settings.MUDHUB_TIME_RECOMPUTE_BATCH):
+        consensus_recompute(device_model_id=device_model_id)
+        done.append(device_model_id)
+    return done
+
+
+@shared_task(name="profiles.tasks.sweep_stale_models")
+def sweep_stale_models() -> int:
+    """The slow safety net: models not computed for MUDHUB_TIME_SWEEP_DAYS become due."""
+    from django.conf import settings
+
+    from profiles.services.recompute import stale_models_mark_due
+
+    return stale_models_mark_due(
+        older_than=timedelta(days=settings.MUDHUB_TIME_SWEEP_DAYS), limit=settings.MUDHUB_TIME_RECOMPUTE_BATCH
+    )
+
+
 @shared_task(name="profiles.tasks.nightly_trust")
 def nightly_trust() -> dict[str, int]:
     """The nightly trust job: independence merges from behaviour, then acceptance of 72-hour

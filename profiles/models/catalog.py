@@ -84,6 +84,9 @@ class DeviceModel(models.Model):
     # Bumped by every change of an input; a recompute clears `dirty_since` only if no
     # change arrived while it ran (the row lock makes that check exact on PostgreSQL).
     inputs_generation = models.PositiveBigIntegerField(default=0)
+    # When time alone may next change this model's consensus (a hold expires, a domain
+    # matures, support decays past a threshold): the engine says, the beat recomputes then.
+    recompute_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Denormalised for the catalogue filter: the latest consensus serves at least one flow.
     has_consensus = models.BooleanField(default=False, db_index=True)
 

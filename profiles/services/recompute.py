@@ -26,6 +26,7 @@ from profiles.consensus.inputs import ConsensusInput
 from profiles.consensus.provenance import evidence_digest, provenance_row
 from profiles.consensus.result import ConsensusResult, FlowDecision
 from profiles.consensus.rules import RULE_STATEMENT_REJECT
+from profiles.consensus.timing import next_change_at
 from profiles.models import LATEST, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
 from profiles.services.discrepancies import discrepancies_sync
@@ -293,25 +294,24 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     inputs = consensus_inputs_get(device_model=model)
     published: list[int] = []
     versions: dict[str, int] = {}
-    results = engine.compute_scopes(
-        [
-            ConsensusInput(
-                model_id=str(model.pk),
-                firmware=scope,
-                as_of=as_of,
-                context=inputs.context,
-                contributors=inputs.contributors,
-                observations=inputs.observations,
-                votes=inputs.votes,
-                moderator_decisions=inputs.decisions,
-                manufacturer_profiles=inputs.manufacturer_profiles,
-                manufacturer_statements=inputs.manufacturer_statements,
-                condition_since=inputs.condition_since.get(scope, {}),
-                previous_states=inputs.held_states.get(scope, {}),
-            )
-            for scope in inputs.scopes
-        ]
-    )
+    scope_inputs = [
+        ConsensusInput(
+            model_id=str(model.pk),
+            firmware=scope,
+            as_of=as_of,
+            context=inputs.context,
+            contributors=inputs.contributors,
+            observations=inputs.observations,
+            votes=inputs.votes,
+            moderator_decisions=inputs.decisions,
+            manufacturer_profiles=inputs.manufacturer_profiles,
+            manufacturer_statements=inputs.manufacturer_statements,
+            condition_since=inputs.condition_since.get(scope, {}),
+            previous_states=inputs.held_states.get(scope, {}),
+        )
+        for scope in inputs.scopes
+    ]
+    results = engine.compute_scopes(scope_inputs)
     for scope, result in zip(inputs.scopes, results, strict=True):
         profile = _store(inputs, scope, result, computed_at)
         _reputation_events(inputs, scope, result, computed_at)
@@ -325,9 +325,31 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
         elif scope in inputs.current_profiles:
             versions[scope] = inputs.current_profiles[scope].version
     latest = ConsensusProfile.objects.filter(device_model=model, scope=LATEST, is_current=True).first()
-    DeviceModel.objects.filter(pk=model.pk).update(has_consensus=bool(latest and latest.allowed_count))
+    due = [at for inp, result in zip(scope_inputs, results, strict=True) if (at := next_change_at(inp, result))]
+    DeviceModel.objects.filter(pk=model.pk).update(
+        has_consensus=bool(latest and latest.allowed_count), recompute_due_at=min(due) if due else None
+    )
     DeviceModel.objects.filter(pk=model.pk, inputs_generation=generation).update(dirty_since=None)
     return RecomputeOutcome(device_model_id=model.pk, scopes=versions, published=published)
+
+
+def due_models(*, now: datetime, limit: int) -> list[int]:
+    """Models whose consensus time alone may have changed by `now`, the most overdue first."""
+    due = DeviceModel.objects.filter(recompute_due_at__isnull=False, recompute_due_at__lte=now)
+    return list(due.order_by("recompute_due_at").values_list("pk", flat=True)[:limit])
+
+
+def stale_models_mark_due(*, older_than: timedelta, limit: int) -> int:
+    """The safety net of time-driven recomputes: models whose newest computation is older
+    than `older_than` become due now (at most `limit` of them, the stalest first)."""
+    now = timezone.now()
+    stale = (
+        ConsensusProfile.objects.filter(is_current=True, scope=LATEST, computed_at__lt=now - older_than)
+        .order_by("computed_at")
+        .values_list("device_model_id", flat=True)[:limit]
+    )
+    ids = list(stale)
+    return DeviceModel.objects.filter(pk__in=ids).exclude(recompute_due_at__lte=now).update(recompute_due_at=now)
 
 
 def dirty_models(*, older_than: timedelta) -> list[int]:

@@ -224,3 +224,53 @@ def test_stored_decision_rows_hold_exactly_what_the_engine_decided(model, auth_a
             assert got.evidence_digest == evidence_digest(row)
     assert any(not float(r.lower_bound * 1000).is_integer() for r in ConsensusFlow.objects.all())
     assert isinstance(ConsensusFlow.objects.exclude(condition_since=None).first().condition_since, datetime)
+
+
+def test_a_third_party_flow_is_served_24_hours_after_its_conditions_held_with_no_other_input(
+    auth_api, submit, api, django_capture_on_commit_callbacks
+):
+    import time_machine
+
+    from profiles.models import PeerDomain
+    from profiles.tasks import recompute_due_models
+
+    cdn = flow("cdn.example.net")
+    key = "from-device ipv4 dnsname=cdn.example.net proto=6 dport=eq443 init=from-device"
+    start = timezone.now().replace(microsecond=0)
+    with time_machine.travel(start, tick=False) as clock:
+        PeerDomain.objects.create(name="example.net", first_seen=start - timedelta(days=60))
+        for _ in range(3):  # three TL3 members: T's conditions hold at once, its 24 h hold starts
+            assert submit(auth_api(trust_level=3), payload(cdn)).status_code == 201
+        device_model = DeviceModel.objects.get()
+
+        def served() -> set[str]:
+            response = api.get("/mud/acme/cam-1.json")
+            return {f.key for f in mud.parse(response.content).flows} if response.status_code == 200 else set()
+
+        def tick() -> list[int]:
+            with django_capture_on_commit_callbacks(execute=True):
+                return recompute_due_models.apply().get()
+
+        assert ConsensusFlow.objects.get(profile__is_current=True, flow__key=key).state == "candidate"
+        assert key not in served()
+        device_model.refresh_from_db()
+        assert device_model.recompute_due_at == start + timedelta(hours=24)
+        clock.move_to(start + timedelta(hours=23, minutes=59))
+        assert tick() == []  # not due yet: the beat runs every minute and finds nothing
+        clock.move_to(start + timedelta(hours=24, minutes=1))
+        assert tick() == [device_model.pk]
+        assert key in served()
+        device_model.refresh_from_db()
+        # Next: the day support decays below the keep threshold; nothing sooner.
+        assert device_model.recompute_due_at > start + timedelta(days=30)
+
+
+def test_the_slow_sweep_makes_a_model_not_computed_for_days_due(model, settings):
+    from profiles.tasks import recompute_due_models, sweep_stale_models
+
+    settings.MUDHUB_TIME_SWEEP_DAYS = 7
+    assert sweep_stale_models.apply().get() == 0
+    ConsensusProfile.objects.filter(device_model=model).update(computed_at=timezone.now() - timedelta(days=8))
+    assert sweep_stale_models.apply().get() == 1
+    assert recompute_due_models.apply().get() == [model.pk]
+    assert current(model).computed_at > timezone.now() - timedelta(minutes=1)
