@@ -24,7 +24,7 @@ class ObservationInSerializer(StrictInputMixin, serializers.Serializer):
         validators=[no_control_characters],
         help_text="the collector installation token",
     )
-    # mudhub-collect sends it (--country); the regional consensus will read it.
+    # mudhub-collect sends it (--country); its UN M49 sub-region is what regional variants weigh.
     country = serializers.RegexField(
         r"^[A-Za-z]{2}\Z", required=False, help_text="where it was observed: an ISO 3166-1 alpha-2 code"
     )
@@ -75,7 +75,7 @@ class SubmissionSerializer(serializers.ModelSerializer):
         fields = [
             "id", "contributor", "device_model", "manufacturer", "model", "firmware", "source", "format",
             "status", "superseded_by", "sha256", "flow_count", "ace_count", "warnings", "observed_start",
-            "observed_end", "created_at", "raw_url",
+            "observed_end", "country", "created_at", "raw_url",
         ]  # fmt: skip
 
     def get_raw_url(self, obj: Submission) -> str:

@@ -58,6 +58,9 @@ class Submission(models.Model):
     observed_end = models.DateTimeField()
     # A salted hash of the collector installation, for independence groups.
     collector_hash = models.CharField(max_length=64, blank=True, default="")
+    # The observer's country (ISO 3166-1 alpha-2, upper case) when the submission named it:
+    # its UN M49 sub-region is what regional variants of the consensus weigh.
+    country = models.CharField(max_length=2, blank=True, default="")
     # The ids of the canonical flows, sorted: the engine's read path is one row per submission.
     flow_ids = models.JSONField(default=list)
     flow_count = models.PositiveIntegerField(default=0)

@@ -18,6 +18,7 @@ from profiles.errors import DomainError, problem, problems_from
 from profiles.models import Contributor, DeviceModel, ModerationDecision, Submission
 from profiles.models import Flow as FlowRow
 from profiles.mud.flows import Flow
+from profiles.regions import is_country
 from profiles.services.catalog import device_model_resolve, firmware_resolve, manufacturer_resolve
 from profiles.services.flows import flows_ensure
 from profiles.services.groups import merge_collector
@@ -92,6 +93,9 @@ def _observation(observation: dict[str, Any] | None, now: datetime) -> tuple[dat
         problems.append(problem("in_future", "/observation/end", "the observation ends in the future"))
     if start is not None and start > end:
         problems.append(problem("window_reversed", "/observation/start", "the observation starts after it ends"))
+    country = observation.get("country") or ""
+    if country and not is_country(country):
+        problems.append(problem("unknown_country", "/observation/country", "not an ISO 3166-1 alpha-2 country code"))
     return start, end, problems
 
 
@@ -147,6 +151,7 @@ def submission_create(
                 observed_start=start,
                 observed_end=end,
                 collector_hash=collector_hash(collector) if collector else "",
+                country=((observation or {}).get("country") or "").upper(),
                 flow_ids=flow_ids,
                 flow_count=len(flow_ids),
                 ace_count=content.ace_count,
