@@ -10,11 +10,11 @@ events:
 - a domain matures: a flow classed H only because its domain is new becomes T at
   first-seen + `new_domain_days`;
 - decay crosses a threshold: a crowd-ALLOWED flow's support decays by 2^(-days / 365)
-  until LB falls below the keep threshold. The estimate treats every term as decaying
-  (a capped group decays later), so it is never late.
+  until LB falls below the keep threshold, or W below phi (see `_decay_crossing`: the
+  estimate errs early).
 
-CANDIDATE flows that fade to OUT, and W moving as exposure decays, are left to the slow
-periodic sweep: neither changes the served file.
+CANDIDATE flows that fade to OUT are left to the slow periodic sweep: that does not change
+the served file. So is a group whose term rounds to zero after years of decay.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from .params import ConsensusParams
 from .result import ConsensusResult, FlowDecision
 from .risk import registrable_domain
 from .rules import RULE_CROWD, RULE_DISCREPANCY
-from .stats import beta_lower_bound
+from .stats import beta_lower_bound, wilson_lower_bound
 from .weights import MILLI
 
 
@@ -42,16 +42,35 @@ def _least_support(prior_alpha: float, prior_beta: float, threshold: float, perc
     return float(brentq(lambda a: beta_lower_bound(prior_alpha + a, prior_beta, percentile) - threshold, 0.0, 1e6))
 
 
+def _least_for_wilson(phi: float, n: float, z: float) -> float:
+    """The support at which W = phi out of `n` (n held fixed)."""
+    if wilson_lower_bound(n, n, z) < phi:
+        return n
+    return float(brentq(lambda a: wilson_lower_bound(a, n, z) - phi, 0.0, n))
+
+
 def _decay_crossing(row: FlowDecision, params: ConsensusParams) -> datetime | None:
+    """When decay may take a crowd-ALLOWED flow's support below what rule 6.4 needs to keep it.
+
+    Conservative on three counts, so it is never late: every term is taken to decay (a
+    capped group decays later); A must stay at or above the least support rounded up to a
+    whole milli-unit plus one milli-unit per group (each term is rounded on its own); and for
+    W the exposure is held fixed while A decays (it decays too, which raises W)."""
     klass = params.for_class(row.risk_class)
     threshold = params.lb_keep_threshold if params.lb_keep_threshold is not None else params.lb_threshold
     least = _least_support(
         klass.prior_alpha, klass.prior_beta + row.evidence.b_milli / MILLI, threshold, params.lb_percentile
     )
-    support = row.evidence.a_milli / MILLI
-    if least <= 0.0 or support <= least:
-        return None
-    return row.as_of + timedelta(days=params.age_half_life_days * math.log2(support / least))
+    if klass.phi is not None:
+        least = max(least, _least_for_wilson(klass.phi, row.evidence.n_milli / MILLI, params.wilson_z))
+    exact = math.ceil(least * MILLI - 1e-9)
+    needed = exact + row.evidence.k
+    support = row.evidence.a_milli
+    if support <= needed:
+        needed = exact  # already inside the rounding margin: the exact bound is all there is
+    if exact <= 0 or support <= needed:
+        return row.as_of if support < exact else None
+    return row.as_of + timedelta(days=params.age_half_life_days * math.log2(support / needed))
 
 
 def next_change_at(inp: ConsensusInput, result: ConsensusResult) -> datetime | None:
