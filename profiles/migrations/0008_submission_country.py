@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0006_recompute_due'),
+        ('profiles', '0007_recompute_due'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('profiles', '0005_manufacturers'),
+        ('profiles', '0006_delivery'),
     ]
 
     operations = [
