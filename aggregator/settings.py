@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "profiles.middleware.JsonErrorMiddleware",
     "profiles.middleware.ControlCharacterMiddleware",
+    "profiles.middleware.ServiceUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "profiles.middleware.CommonMiddleware",
@@ -278,8 +279,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "profiles.api.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "profiles.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "profiles.api.errors.exception_handler",
+    # `?format=` is a filter (submissions), not a renderer choice; the schema takes an Accept header.
+    "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_THROTTLE_CLASSES": ["profiles.api.throttles.AnonThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env.str("MUDHUB_ANON_RATE", default="600/minute")},
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
@@ -298,6 +301,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     # `<id:...>` path segments (profiles/api/converters.py): 64-bit integers.
     "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}},
+    # Request and response bodies as separate components, as client generators expect.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "profiles.api.schema.postprocess"],
 }
 
 # --- Static, i18n, security ---------------------------------------------------------------

@@ -12,14 +12,18 @@ response carries `is_page`, see profiles/web/pages.py) stays as it is, 404 inclu
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware import common
 
 from profiles.api.errors import error_body, page_not_found
 from profiles.errors import problem
+
+log = logging.getLogger(__name__)
 
 # The status a response had, the code and message its JSON body gets.
 _ERRORS: dict[int, tuple[str, str]] = {
@@ -104,3 +108,30 @@ class CommonMiddleware(common.CommonMiddleware):
 
     def should_redirect_with_slash(self, request: HttpRequest) -> bool:
         return request.method in ("GET", "HEAD") and super().should_redirect_with_slash(request)
+
+
+class ServiceUnavailableMiddleware:
+    """A request the database cannot serve (PostgreSQL restarting, the connection lost) is
+    answered 503 in the JSON error shape with Retry-After, not 500: the client may retry, and
+    nothing was stored (every write is one transaction, rolled back with the connection).
+    Django closes the broken connection at the end of the request; the next request opens a
+    new one, so the service recovers by itself once the database is back."""
+
+    RETRY_AFTER_SECONDS = 5
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        log.warning("database unavailable for %s %s: %s", request.method, request.path, exception)
+        response = JsonResponse(
+            error_body("service_unavailable", "The database is unavailable; nothing was stored. Retry later."),
+            status=503,
+        )
+        response["Retry-After"] = str(self.RETRY_AFTER_SECONDS)
+        return response

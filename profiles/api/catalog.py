@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from profiles.api.errors import error_body
 from profiles.api.filters import DeviceModelFilter, ManufacturerFilter
+from profiles.api.responses import ConsensusSerializer, VersionDiffSerializer
 from profiles.api.serializers import (
     ChangePageSerializer,
     ChangeSerializer,
@@ -59,7 +60,7 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
     def _scope(self, request: Request, device_model: DeviceModel) -> str:
         return firmware_scope_check(device_model=device_model, scope=request.query_params.get("firmware"))
 
-    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: ConsensusSerializer})
     @action(detail=True, methods=["get"])
     def consensus(self, request: Request, pk: str | None = None) -> Response:
         """The current consensus: every flow with its state, risk class, support and provenance."""
@@ -80,7 +81,7 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
         )
 
     @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: ConsensusProfileSerializer(many=True)})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         device_model = self.get_object()
         scope = self._scope(request, device_model)
@@ -89,7 +90,7 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(ConsensusProfileSerializer(page, many=True).data)
 
     # Routed in api/urls.py, not by the router: its version segments use the `id` converter.
-    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: VersionDiffSerializer})
     def diff(self, request: Request, pk: int | None = None, a: int = 0, b: int = 0) -> Response:
         """What changed between two versions: flows added and removed, metadata changed."""
         device_model = self.get_object()
@@ -116,7 +117,7 @@ class ChangesView(APIView):
 
     @extend_schema(
         parameters=[Params],
-        responses={200: ChangePageSerializer, 400: OpenApiTypes.OBJECT, 410: FeedGoneSerializer},
+        responses={200: ChangePageSerializer, 410: FeedGoneSerializer},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = self.Params(data=request.query_params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from drf_spectacular.utils import extend_schema_field
 
 from profiles.models import DeviceModel, Manufacturer, SignedProfile, Submission
 
@@ -20,19 +21,23 @@ class ManufacturerFilter(django_filters.FilterSet):
         return queryset.filter(Q(name__icontains=value) | Q(slug__icontains=value))
 
 
+@extend_schema_field({"type": "string", "enum": ["true", "false"]})
+class TrueFalseFilter(django_filters.TypedChoiceFilter):
+    """`true` or `false`, and nothing else (a 400 otherwise): documented as those two strings."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true", **kwargs)
+
+
 class DeviceModelFilter(django_filters.FilterSet):
     manufacturer = django_filters.ModelChoiceFilter(
         field_name="manufacturer", to_field_name="slug", queryset=Manufacturer.objects.all(), help_text="slug"
     )
     manufacturer_id = django_filters.ModelChoiceFilter(field_name="manufacturer", queryset=Manufacturer.objects.all())
     q = django_filters.CharFilter(method="search", help_text="model or manufacturer name contains")
-    has_consensus = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")], coerce=lambda value: value == "true"
-    )
+    has_consensus = TrueFalseFilter()
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
-    has_manufacturer_profile = django_filters.TypedChoiceFilter(
-        choices=[("true", "true"), ("false", "false")],
-        coerce=lambda value: value == "true",
+    has_manufacturer_profile = TrueFalseFilter(
         method="manufacturer_profile",
         help_text="the manufacturer has a signed profile in force for the model",
     )

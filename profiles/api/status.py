@@ -17,6 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from profiles.api.responses import StatusSerializer
 from profiles.models import WorkerHeartbeat
 
 
@@ -61,7 +62,7 @@ class StatusView(APIView):
     authentication_classes: list[type] = []
     throttle_classes: list[type] = []
 
-    @extend_schema(responses={200: dict, 503: dict})
+    @extend_schema(responses={200: StatusSerializer, 503: StatusSerializer})
     def get(self, request: Request) -> Response:
         checks = {"database": _run(_check_database), "cache": _run(_check_cache)}
         if settings.CELERY_TASK_ALWAYS_EAGER:

@@ -11,6 +11,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from profiles.api.responses import (
+    ContributorStandingSerializer,
+    LedgerEntrySerializer,
+    ModerationQueueSerializer,
+    ReportCreatedSerializer,
+)
 from profiles.api.strict import StrictInputMixin, no_control_characters
 from profiles.api.throttles import VoteThrottle, network_of
 from profiles.models import (
@@ -137,7 +143,7 @@ class ModerationQueueView(APIView):
 
     permission_classes = [IsModerator]
 
-    @extend_schema(responses={200: OpenApiResponse(description="the queue")})
+    @extend_schema(responses={200: ModerationQueueSerializer})
     def get(self, request: Request) -> Response:
         queue = moderation_queue_get()
         return Response(
@@ -176,7 +182,9 @@ class ReportSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class SubmissionReportView(APIView):
-    @extend_schema(request=ReportSerializer, responses={201: OpenApiResponse(description="the report is queued")})
+    @extend_schema(
+        request=ReportSerializer, responses={201: OpenApiResponse(ReportCreatedSerializer, "the report is queued")}
+    )
     def post(self, request: Request, pk: int) -> Response:
         data = ReportSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -224,16 +232,10 @@ class LoginLockoutLiftView(APIView):
 # --- contributors ---------------------------------------------------------------------------
 
 
-class LedgerEntrySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = ReputationEvent
-        fields = ["kind", "delta_r", "delta_s", "strike", "device_model", "cause", "created_at"]
-
-
 class ContributorView(APIView):
     """A contributor's public standing: trust level, reputation, counts, strikes, recent ledger."""
 
-    @extend_schema(responses={200: OpenApiResponse(description="the contributor")})
+    @extend_schema(responses={200: ContributorStandingSerializer})
     def get(self, request: Request, username: str) -> Response:
         standing = contributor_standing_get(username=username)
         person, counts = standing.contributor, standing.counts

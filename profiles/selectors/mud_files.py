@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core.cache import cache
@@ -22,7 +24,13 @@ class ServedFile:
 
 
 def served_file_key(manufacturer_slug: str, model_slug: str, scope: str) -> str:
-    return f"mud-file:{manufacturer_slug}/{model_slug}/{scope}"
+    # A firmware version (and a requested path) may hold any character; the key is kept to
+    # printable ASCII under 250 characters, as every cache backend accepts, by quoting it and
+    # hashing the rare long one.
+    key = "mud-file:" + quote(f"{manufacturer_slug}/{model_slug}/{scope}", safe="/._-+~")
+    if len(key) > 200:
+        key = "mud-file:sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def served_signature_key(file_key: str) -> str:
