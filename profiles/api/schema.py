@@ -24,6 +24,7 @@ from django.http import HttpRequest
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 
 ERROR_MEDIA_TYPE = "application/json"
@@ -268,3 +269,11 @@ def add_links(result: dict[str, Any]) -> None:
                 for target, path in targets:
                     parameters = {"id": f"$response.body#{pointer}"}
                     links[target] = {"operationId": target, "parameters": parameters, "description": path}
+
+
+class SchemaNegotiation(DefaultContentNegotiation):
+    """`?format=json|yaml` chooses the document's form. Elsewhere in the API `format` is a
+    filter (URL_FORMAT_OVERRIDE is off), so only the schema view reads it this way."""
+
+    def select_renderer(self, request: Request, renderers: list[Any], format_suffix: str | None = None) -> Any:
+        return super().select_renderer(request, renderers, format_suffix or request.query_params.get("format"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -116,6 +117,16 @@ def test_created_and_listed_objects_link_to_the_operations_on_them(document):
 
 
 def test_the_schema_is_served_as_json_on_request(client):
-    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    for response in (
+        client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json"),
+        client.get("/api/schema/?format=json"),
+    ):
+        assert response.status_code == 200
+        assert json.loads(response.content)["openapi"].startswith("3.")
+
+
+@pytest.mark.django_db
+def test_format_is_a_filter_of_submissions_not_a_choice_of_renderer(api):
+    response = api.get("/api/v1/submissions/?format=flows")
     assert response.status_code == 200
-    assert response.json()["openapi"].startswith("3.")
+    assert response.json()["results"] == []
