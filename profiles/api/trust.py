@@ -23,7 +23,6 @@ from profiles.models import (
     Contributor,
     DeviceModel,
     ModerationDecision,
-    ReputationEvent,
     Submission,
     Vote,
 )
