@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 MUDHUB_BIND ?= 127.0.0.1:8000
 PYTEST_ARGS ?=
 
-.PHONY: run serve worker beat migrate seed test test-embedded lint bench clean
+.PHONY: run serve worker beat migrate seed test test-embedded fuzz lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ test: lint
 test-embedded: $(VENV)/.dev
 	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL \
 		$(BIN)/python -m pytest -m "not postgres and not redis and not celery" $(PYTEST_ARGS)
+
+# The contract test run long: schemathesis (every phase and check) against a live server on
+# PostgreSQL with many more examples per operation than `make test` uses (thousands of requests).
+FUZZ_EXAMPLES ?= 60
+fuzz: $(VENV)/.dev
+	MUDHUB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) MUDHUB_FUZZ_TIMEOUT=3600 \
+		$(BIN)/python -m pytest tests/api/test_contract.py -s $(PYTEST_ARGS)
 
 bench: $(VENV)/.dev
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
