@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from profiles.api.pagination import LimitOffsetPagination
 from profiles.api.parsers import PayloadTooLarge, RawJSONParser
 from profiles.api.strict import StrictInputMixin
 from profiles.errors import DomainError, problem
@@ -194,14 +195,15 @@ class ManufacturerDecisionSerializer(serializers.Serializer):
 
 class _ManufacturerView(APIView):
     permission_classes = [permissions.IsAuthenticatedOrReadOnly]
+    # Declared (not only used in `page`) so that the lists are bounded like every other list
+    # and the OpenAPI document describes the page they answer, with its limit and offset.
+    pagination_class = LimitOffsetPagination
 
     def manufacturer(self, slug: str) -> Any:
         return manufacturers.manufacturer_get(slug=slug)
 
     def page(self, request: Request, rows: Any, serializer: type[serializers.BaseSerializer]) -> Response:
-        from rest_framework.pagination import LimitOffsetPagination
-
-        paginator = LimitOffsetPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(rows, request, view=self)
         return paginator.get_paginated_response(serializer(page, many=True).data)
 

@@ -29,6 +29,7 @@ from rest_framework.request import Request
 
 ERROR_MEDIA_TYPE = "application/json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -100,7 +101,9 @@ class AutoSchema(SpectacularAutoSchema):
 
     def error_statuses(self) -> list[str]:
         codes = []
-        if self._reads_body() or self._has_query_parameters():
+        # A write may also be refused by its service with reasons (a domain rule, an unknown
+        # name in the path), listed like any invalid input.
+        if self._reads_body() or self._has_query_parameters() or self.method in UNSAFE_METHODS:
             codes.append("400")
         if self.view.get_authenticators():
             codes.append("401")
