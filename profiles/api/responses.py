@@ -63,6 +63,9 @@ class ContributorStandingSerializer(serializers.Serializer):
     tl3_granted = serializers.BooleanField()
     joined = serializers.DateTimeField()
     counts = ContributorCountsSerializer()
+    next_level_needs = serializers.ListField(
+        child=serializers.CharField(), help_text="what the contributor still lacks for the next trust level"
+    )
     ledger = LedgerEntrySerializer(many=True)
 
 
