@@ -23,11 +23,12 @@ LAYOUTS = ("plain", "osmud")
 _TEMP_PREFIX = ".mudhub-sync-"
 
 
-def write_atomically(target: Path, data: bytes, *, sync_folder: bool = True) -> None:
+def write_atomically(target: Path, data: bytes, *, sync_folder: bool = True, prefix: str = _TEMP_PREFIX) -> None:
     """Temporary file, fsync, rename; then fsync the folder, unless the caller does it once
-    for many files (Store.flush) before it records them as done."""
+    for many files (Store.flush) before it records them as done. The server's publish folder
+    writes through this too, with a temporary name of its own (`prefix`)."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_TEMP_PREFIX, suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=prefix, suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(data)

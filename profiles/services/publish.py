@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 
+from gateway.sync.store import write_atomically
 from profiles.models import LATEST, Change, ConsensusProfile, DeviceModel
 from profiles.selectors.mud_files import ServedFile, served_file_forget, served_file_key, served_signature_key
 from profiles.services.signing_keys import signing_identity
@@ -159,24 +158,9 @@ def _publish_root() -> Path | None:
 
 def atomic_write(target: Path, data: bytes) -> None:
     """Write `data` to `target` so that a reader sees the old file or the new one, never part:
-    a temporary file in the same directory, fsync, rename, fsync of the directory."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    directory = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)
-    finally:
-        os.close(directory)
+    a temporary file in the same directory, fsync, rename, fsync of the directory (the same
+    writer mudhub-sync uses; a dot-prefixed temporary name, which nginx does not serve)."""
+    write_atomically(target, data, prefix=f".{target.name}.")
 
 
 def publish_dir_write(path: str, data: bytes) -> None:
