@@ -25,7 +25,7 @@ from profiles.selectors.trust import moderation_queue_get
 from tests.factories import ContributorFactory
 from tests.helpers import payload, settle
 from tests.manufacturer_helpers import API, DOMAIN, FIRMWARE_SERVER, METRICS, NTP, mud_file, native_keys
-from tests.pki import Pki, require_openssl
+from tests.pki import Pki, openssl, require_openssl
 from tests.servers import dnsmasq
 from tests.support import DATASET, require_shared
 from tests.web.conftest import log_in
@@ -37,9 +37,10 @@ MANUFACTURER = (API, NTP, FIRMWARE_SERVER)
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
-def test_a_visitor_finds_a_device_and_downloads_its_mud_file(web):
+def test_a_visitor_finds_a_device_and_downloads_its_mud_file(web, tmp_path):
     watched, base = web
     page = watched.page
+    require_openssl()
     demo()
     page.goto(base + "/")
     watched.check()
@@ -61,6 +62,26 @@ def test_a_visitor_finds_a_device_and_downloads_its_mud_file(web):
         page.get_by_role("link", name="its signature").click()
     signature = signature_info.value.path().read_bytes()
     assert signature and signature == page.request.get(base + "/mud/vista-cam/indoor-camera-2k.p7s").body()
+    # The signature verifies the downloaded file against the certificate gateways pin, as a
+    # gateway checks it (RFC 8520 section 13): openssl, not a comparison of bytes.
+    anchor = page.request.get(base + "/.well-known/mudhub/aggregator.pem")
+    assert anchor.ok
+    (tmp_path / "aggregator.pem").write_bytes(anchor.body())
+    download_info.value.save_as(tmp_path / "indoor-camera-2k.json")
+    signature_info.value.save_as(tmp_path / "indoor-camera-2k.p7s")
+    verified = [
+        "cms", "-verify", "-binary", "-inform", "DER", "-in", tmp_path / "indoor-camera-2k.p7s",
+        "-content", tmp_path / "indoor-camera-2k.json", "-CAfile", tmp_path / "aggregator.pem", "-purpose", "any",
+    ]  # fmt: skip
+    assert openssl(*verified, "-out", tmp_path / "verified.json") == b""
+    assert (tmp_path / "verified.json").read_bytes() == download_info.value.path().read_bytes()
+    # One flipped byte in the file and the same signature no longer verifies it.
+    original = download_info.value.path().read_bytes()
+    tampered = original.replace(b"from-device", b"frum-device", 1)
+    assert tampered != original
+    (tmp_path / "indoor-camera-2k.json").write_bytes(tampered)
+    with pytest.raises(RuntimeError, match="(?i)verification failure|digest failure"):
+        openssl(*verified, "-out", tmp_path / "tampered.json")
     # The copy button puts the MUD URL on the clipboard.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
     page.get_by_role("button", name="Copy").click()
