@@ -158,6 +158,17 @@ def votes_of(*, voter: Contributor, device_model: DeviceModel, firmware: str = "
     return dict(rows.values_list("flow__key", "value"))
 
 
+def vote_of(*, voter: Contributor, device_model: DeviceModel, flow_key: str, firmware: str = "") -> Vote | None:
+    """The voter's vote on one flow of a model and firmware (what a withdrawal removes), if any."""
+    rows = Vote.objects.filter(voter=voter, device_model=device_model, flow__key=flow_key, firmware=firmware)
+    return rows.first()
+
+
+def report_of(*, reporter: Contributor, submission: Submission) -> SubmissionReport | None:
+    """The reporter's report on a submission, if they made one."""
+    return SubmissionReport.objects.filter(submission=submission, reporter=reporter).first()
+
+
 def tokens_list(*, user: AbstractBaseUser) -> QuerySet[AuthToken]:
     """The user's API tokens that have not expired, newest first (only a prefix is stored in clear)."""
     return AuthToken.objects.filter(user=user, expiry__gt=timezone.now()).order_by("-created")

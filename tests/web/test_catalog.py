@@ -173,6 +173,22 @@ def test_nobody_votes_on_their_own_flow_from_the_page_either(client, camera):
     assert "Nobody votes on a flow they reported themselves." in response.content.decode()
 
 
+def test_a_member_withdraws_a_vote_without_spending_one(client, camera):
+    member = ContributorFactory(trust_level=2)
+    client.force_login(member.user)
+    key = "from-device ipv4 dnsname=odd.example proto=6 dport=eq8080 init=from-device"
+    client.post("/devices/acme/cam-1/vote/", {"flow": key, "value": "-1", "firmware": "latest"}, **HTMX)
+    assert f'aria-label="Withdraw my vote on {key}"' in client.get("/devices/acme/cam-1/").content.decode()
+    response = client.post("/devices/acme/cam-1/vote/", {"flow": key, "value": "withdraw"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith("<tr>")
+    assert "Vote withdrawn." in body and "Withdraw my vote" not in body
+    assert "You have 29 votes left today." in body  # the cast spent one; the withdrawal none
+    assert not Vote.objects.exists()
+    again = client.post("/devices/acme/cam-1/vote/", {"flow": key, "value": "withdraw"}, **HTMX)
+    assert "You have no vote on this flow to withdraw." in again.content.decode()
+
+
 def test_pages_send_a_strict_content_security_policy(client):
     policy = client.get("/")["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "style-src 'self'" in policy

@@ -28,9 +28,9 @@ from profiles.selectors.catalog import (
     variant_scope_check,
 )
 from profiles.selectors.manufacturers import discrepancies_list
-from profiles.selectors.trust import votes_of
+from profiles.selectors.trust import vote_of, votes_of
 from profiles.services.accounts import contributor_for
-from profiles.services.votes import vote_cast
+from profiles.services.votes import vote_cast, vote_withdraw
 from profiles.web.charts import support_chart
 from profiles.web.pages import page, problems_by_path, throttle_allows
 
@@ -152,29 +152,39 @@ def device_model_diff(request: HttpRequest, manufacturer: str, model: str) -> Ht
 @login_required
 @page
 def vote(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
-    """One click on +1 or -1: the flow's row comes back (htmx swaps it in), with the votes left."""
+    """One click on +1 or -1 (or on withdrawing one's vote): the flow's row comes back (htmx
+    swaps it in), with the votes left. A withdrawal is the API's DELETE: it spends no vote."""
     device_model = device_model_get(manufacturer_slug=manufacturer, model_slug=model)
     scope = firmware_scope_check(device_model=device_model, scope=request.POST.get("firmware"))
     key, value = request.POST.get("flow", ""), request.POST.get("value", "")
-    error = ""
-    if not throttle_allows(VoteThrottle(), request):
-        error = "You have used all your votes for today."
-    else:
-        try:
+    firmware = "" if scope == LATEST else scope
+    voter = contributor_for(request.user)
+    error, done = "", "Vote recorded."
+    try:
+        if value == "withdraw":
+            done = "Vote withdrawn."
+            mine = vote_of(voter=voter, device_model=device_model, flow_key=key, firmware=firmware)
+            if mine is None:
+                error = "You have no vote on this flow to withdraw."
+            else:
+                vote_withdraw(voter=voter, vote=mine)
+        elif not throttle_allows(VoteThrottle(), request):
+            error = "You have used all your votes for today."
+        else:
             vote_cast(
-                voter=contributor_for(request.user),
+                voter=voter,
                 device_model=device_model,
                 flow_key=key,
                 value=int(value) if value in ("1", "-1") else 0,
-                firmware="" if scope == LATEST else scope,
+                firmware=firmware,
             )
-        except DomainError as exc:
-            messages = problems_by_path(exc.problems)
-            error = "; ".join(m for items in messages.values() for m in items) or exc.message
+    except DomainError as exc:
+        messages = problems_by_path(exc.problems)
+        error = "; ".join(m for items in messages.values() for m in items) or exc.message
     context = _device_context(request, manufacturer, model)
     consensus = context["consensus"]
     flow = next((f for f in [*consensus.served, *consensus.candidates] if f.key == key), None)
-    context.update({"flow": flow, "vote_error": error, "vote_flow_key": key})
+    context.update({"flow": flow, "vote_error": error, "vote_done": done, "vote_flow_key": key})
     if flow is None or not request.htmx:  # type: ignore[attr-defined]
         context["diff"] = None
         return render(request, "web/device_model.html", context)
