@@ -19,6 +19,7 @@ urlpatterns = [
     path("contribute/", contribute.contribute, name="contribute"),
     path("submissions/", contribute.my_submissions, name="my-submissions"),
     path("submissions/<int:submission_id>/", contribute.submission_page, name="submission"),
+    path("submissions/<int:submission_id>/report/", contribute.report, name="report"),
     path("contributors/<str:username>/", trust.contributor_page, name="contributor"),
     path("manufacturers/", manufacturers.my_manufacturers, name="manufacturers"),
     path("manufacturers/<slug:slug>/console/", manufacturers.console, name="manufacturer-console"),

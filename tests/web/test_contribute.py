@@ -7,7 +7,7 @@ import json
 import pytest
 
 from profiles import mud
-from profiles.models import Submission
+from profiles.models import Submission, SubmissionReport
 from tests.factories import ContributorFactory
 from tests.helpers import HUE, flow
 from tests.support import DATASET, require_shared
@@ -116,3 +116,40 @@ def test_a_country_that_is_not_an_iso_code_is_a_problem_at_its_path(client, memb
     ).content.decode()
     assert "/observation/country" in body
     assert not Submission.objects.exists()
+
+
+def test_someone_else_reports_a_submission_once_and_it_joins_the_queue(client, member):
+    author = ContributorFactory(trust_level=1)
+    submit(author, {"device": {"manufacturer": "Acme", "model": "Cam 1"}, "flows": [flow("api.acme.example")]})
+    submission = Submission.objects.get()
+    url = f"/submissions/{submission.pk}/"
+    assert "Report it to the moderators" in client.get(url).content.decode()
+    response = client.post(url + "report/", {"reason": "these flows were made up"}, **HTMX)
+    body = response.content.decode()
+    assert response.status_code == 200 and body.lstrip().startswith('<div id="report">')
+    assert "You reported this submission" in body and "It waits in the moderation queue." in body
+    client.post(url + "report/", {"reason": "again"}, **HTMX)
+    report = SubmissionReport.objects.get()
+    assert (report.reporter, report.reason) == (member, "these flows were made up")
+    page = client.get(url).content.decode()
+    assert "Report it to the moderators" not in page and "these flows were made up" in page
+
+
+def test_a_report_without_a_reason_says_so_and_stores_nothing(client, member):
+    submit(ContributorFactory(trust_level=1), {"device": {"manufacturer": "Acme", "model": "Cam 1"},
+                                               "flows": [flow("api.acme.example")]})  # fmt: skip
+    submission = Submission.objects.get()
+    response = client.post(f"/submissions/{submission.pk}/report/", {"reason": "  "})
+    assert response.status_code == 400
+    assert "a report gives its reason" in response.content.decode()
+    assert not SubmissionReport.objects.exists()
+
+
+def test_nobody_is_offered_to_report_their_own_submission_and_visitors_must_log_in(client, member):
+    submit(member, {"device": {"manufacturer": "Acme", "model": "Cam 1"}, "flows": [flow("api.acme.example")]})
+    submission = Submission.objects.get()
+    assert "Report it to the moderators" not in client.get(f"/submissions/{submission.pk}/").content.decode()
+    client.logout()
+    response = client.post(f"/submissions/{submission.pk}/report/", {"reason": "spam"})
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert not SubmissionReport.objects.exists()

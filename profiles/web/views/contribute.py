@@ -12,15 +12,17 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from profiles.api.throttles import SubmissionThrottle
 from profiles.errors import DomainError, problem
 from profiles.selectors.submissions import submission_fate_get, submission_get, submissions_of
+from profiles.selectors.trust import report_of
 from profiles.services.accounts import contributor_for
+from profiles.services.moderation import submission_report
 from profiles.services.submissions import SubmissionContent, submission_content_read, submission_create
-from profiles.web.pages import page, throttle_allows
+from profiles.web.pages import page, problems_by_path, throttle_allows
 
 FIELDS = ("manufacturer", "model", "firmware", "start", "end", "country", "kind", "document")
 
@@ -129,9 +131,47 @@ def my_submissions(request: HttpRequest) -> HttpResponse:
     return render(request, "web/submissions.html", {"page_obj": page_obj})
 
 
+def _submission_context(request: HttpRequest, submission: Any) -> dict[str, Any]:
+    """The submission, how its flows fared, and (for someone else signed in) their report on it."""
+    person = contributor_for(request.user) if request.user.is_authenticated else None
+    can_report = person is not None and person.pk != submission.contributor_id
+    return {
+        "submission": submission,
+        "fate": submission_fate_get(submission=submission),
+        "can_report": can_report,
+        "my_report": report_of(reporter=person, submission=submission) if can_report and person else None,
+        "report_problems": {},
+        "reason": "",
+    }
+
+
 @require_GET
 @page
 def submission_page(request: HttpRequest, submission_id: int) -> HttpResponse:
     submission = submission_get(submission_id=submission_id)
-    fate = submission_fate_get(submission=submission)
-    return render(request, "web/submission.html", {"submission": submission, "fate": fate})
+    return render(request, "web/submission.html", _submission_context(request, submission))
+
+
+@login_required
+@require_POST
+@page
+def report(request: HttpRequest, submission_id: int) -> HttpResponse:
+    """Report a submission as fabricated or abusive (the API's report): it joins the moderation
+    queue. htmx swaps the answer in for the form; without htmx, back to the submission."""
+    submission = submission_get(submission_id=submission_id)
+    reason = request.POST.get("reason", "")
+    answer: dict[str, Any] = {"submission": submission, "can_report": True, "reason": reason, "report_problems": {}}
+    try:
+        answer["my_report"] = submission_report(
+            reporter=contributor_for(request.user), submission=submission, reason=reason
+        )
+    except DomainError as exc:
+        answer.update({"my_report": None, "report_problems": problems_by_path(exc.problems)})
+        status = exc.status
+    else:
+        status = 200
+    if request.htmx:  # type: ignore[attr-defined]
+        return render(request, "web/_report.html", answer, status=status)
+    if status == 200:
+        return redirect("web:submission", submission_id=submission.pk)
+    return render(request, "web/submission.html", {**_submission_context(request, submission), **answer}, status=status)
