@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from profiles.models import (
+    ConsensusFlow,
     DeviceModel,
     Discrepancy,
     FlowStatement,
@@ -65,12 +66,23 @@ def signed_profiles_list(*, manufacturer: Manufacturer) -> QuerySet[SignedProfil
     )
 
 
-def statements_list(*, device_model: DeviceModel) -> QuerySet[FlowStatement]:
-    return (
-        FlowStatement.objects.filter(device_model=device_model)
-        .select_related("manufacturer", "flow", "made_by__user")
-        .order_by("-id")
-    )
+def statements_list(
+    *, device_model: DeviceModel | None = None, manufacturer: Manufacturer | None = None
+) -> QuerySet[FlowStatement]:
+    """Statements about one model, or every statement a manufacturer made; newest first."""
+    rows = FlowStatement.objects.select_related("manufacturer", "flow", "made_by__user", "device_model")
+    if device_model is not None:
+        rows = rows.filter(device_model=device_model)
+    if manufacturer is not None:
+        rows = rows.filter(manufacturer=manufacturer)
+    return rows.order_by("-id")
+
+
+def statement_flow_keys(*, device_model: DeviceModel) -> list[str]:
+    """The keys of the flows a statement about this model can name: every flow of its current
+    consensus versions (served, candidate, rejected or left out), sorted."""
+    rows = ConsensusFlow.objects.filter(profile__device_model=device_model, profile__is_current=True)
+    return list(rows.order_by("flow__key").values_list("flow__key", flat=True).distinct())
 
 
 def discrepancies_list(

@@ -1,5 +1,6 @@
-"""The manufacturer console: claim and verify domains, pin certificates, upload signed
-profiles, answer discrepancies. Every act is a call to the service the API calls."""
+"""The manufacturer console: members, domain claims, certificates (pin, revoke), signed
+profiles (upload, mirror from a URL, withdraw), statements on single flows, and answers to
+discrepancies. Every act is a call to the service the API calls."""
 
 from __future__ import annotations
 
@@ -12,11 +13,18 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from profiles.errors import DomainError, NotFound, problem
-from profiles.models import Discrepancy, ManufacturerDomain, ManufacturerMember
+from profiles.models import (
+    Discrepancy,
+    FlowStatement,
+    ManufacturerDomain,
+    ManufacturerMember,
+    SignedProfile,
+    SigningCertificate,
+)
 from profiles.selectors import manufacturers as select
-from profiles.services import certificates, domain_claims, signed_profiles, statements
+from profiles.services import certificates, domain_claims, mirroring, signed_profiles, statements
 from profiles.services.accounts import contributor_for
-from profiles.services.manufacturers import manufacturer_get, member_required
+from profiles.services.manufacturers import manufacturer_get, member_add, member_remove, member_required
 from profiles.web.pages import page
 
 
@@ -75,7 +83,79 @@ def _act(request: HttpRequest, manufacturer: Any) -> str:
             actor=actor, discrepancy=row, state=post["state"], comment=post.get("comment", "")
         )
         return "Your answer is published."
+    if action == "member_add":
+        _, created = member_add(actor=actor, manufacturer=manufacturer, username=post.get("username", "").strip())
+        name = post.get("username", "").strip()
+        return f"{name} is now a member." if created else f"{name} was a member already."
+    if action == "member_remove":
+        member_remove(actor=actor, manufacturer=manufacturer, username=post.get("username", ""))
+        return f"{post.get('username')} is no longer a member."
+    if action == "revoke":
+        rows = SigningCertificate.objects.filter(manufacturer=manufacturer)
+        certificate = rows.filter(pk=_id(post.get("certificate"))).first()
+        if certificate is None:
+            raise NotFound("No such certificate.")
+        certificates.certificate_revoke(actor=actor, certificate=certificate)
+        return f"The certificate {certificate.subject} is revoked; the profiles it signed no longer count."
+    if action == "withdraw":
+        profile = SignedProfile.objects.filter(manufacturer=manufacturer, pk=_id(post.get("profile"))).first()
+        if profile is None:
+            raise NotFound("No such signed profile.")
+        signed_profiles.signed_profile_withdraw(actor=actor, profile=profile)
+        return f"Signed profile {profile.pk} is withdrawn."
+    if action == "mirror":
+        return _mirror(request, manufacturer, actor)
+    if action == "statement":
+        return _statement(request, manufacturer, actor)
     raise DomainError("invalid_input", "Unknown action.", problems=[problem("invalid_choice", "/action", action)])
+
+
+def _firmware(post: Any) -> list[str]:
+    return [v.strip() for v in post.get("firmware", "").split(",") if v.strip()]
+
+
+def _mirror(request: HttpRequest, manufacturer: Any, actor: Any) -> str:
+    """Fetch the MUD file the manufacturer publishes at a URL, and its signature, as the API's
+    `mud_url` upload does."""
+    post = request.POST
+    url = post.get("mud_url", "").strip()
+    problems = []
+    if not url:
+        problems.append(problem("required", "/mud_url", "give the https URL of the MUD file"))
+    elif len(url) > 500:
+        problems.append(problem("too_long", "/mud_url", "at most 500 characters"))
+    model = manufacturer.device_models.filter(pk=_id(post.get("device_model"))).first()
+    if model is None:
+        problems.append(problem("required", "/device_model", "choose one of the manufacturer's models"))
+    if problems:
+        raise DomainError("invalid_input", "The mirror request is incomplete.", problems=problems)
+    profile, _ = mirroring.signed_profile_mirror(
+        actor=actor, manufacturer=manufacturer, device_model=model, mud_url=url, firmware=_firmware(post)
+    )
+    covered = ", ".join(profile.firmware) or "every firmware"
+    return f"The profile at {url} is mirrored for {model.name} ({covered}) and fetched again as it expires."
+
+
+def _statement(request: HttpRequest, manufacturer: Any, actor: Any) -> str:
+    """Allow or reject one flow of one model, as the API's statements endpoint does."""
+    post = request.POST
+    problems = []
+    model = manufacturer.device_models.filter(pk=_id(post.get("device_model"))).first()
+    if model is None:
+        problems.append(problem("required", "/device_model", "choose one of the manufacturer's models"))
+    if not post.get("flow"):
+        problems.append(problem("required", "/flow", "choose the flow"))
+    if post.get("verdict") not in FlowStatement.Verdict.values:
+        problems.append(problem("invalid_choice", "/verdict", "allow or reject"))
+    if len(post.get("comment", "")) > 1000:
+        problems.append(problem("too_long", "/comment", "at most 1000 characters"))
+    if problems:
+        raise DomainError("invalid_input", "The statement is incomplete.", problems=problems)
+    made = statements.statement_make(
+        actor=actor, device_model=model, flow_key=post["flow"], verdict=post["verdict"], firmware=_firmware(post),
+        comment=post.get("comment", ""),
+    )  # fmt: skip
+    return f"Your statement ({made.verdict} on {model.name}) is published."
 
 
 def _upload(request: HttpRequest, manufacturer: Any, actor: Any) -> str:
@@ -87,10 +167,9 @@ def _upload(request: HttpRequest, manufacturer: Any, actor: Any) -> str:
         problems.append(problem("required", "/device_model", "choose one of the manufacturer's models"))
     if problems:
         raise DomainError("invalid_input", "The upload is incomplete.", problems=problems)
-    firmware = [v.strip() for v in post.get("firmware", "").split(",") if v.strip()]
     profile, _ = signed_profiles.signed_profile_upload(
         actor=actor, manufacturer=manufacturer, device_model=model, content=files["mud"].read(),
-        signature=files["signature"].read(), firmware=firmware,
+        signature=files["signature"].read(), firmware=_firmware(post),
     )  # fmt: skip
     return f"The signed profile for {model.name} ({', '.join(profile.firmware) or 'every firmware'}) is in force."
 
@@ -99,28 +178,51 @@ def _id(value: Any) -> int:
     return int(value) if isinstance(value, str) and value.isdigit() else 0
 
 
+def _statement_context(manufacturer: Any, wanted: Any) -> dict[str, Any]:
+    """The model a statement is being written about (the one asked for, else the first) and
+    the flows it can name."""
+    models = manufacturer.device_models.order_by("name")
+    model = models.filter(pk=_id(wanted)).first() or models.first()
+    keys = select.statement_flow_keys(device_model=model) if model is not None else []
+    return {"manufacturer": manufacturer, "statement_model": model, "statement_flows": keys}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @page
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     manufacturer = manufacturer_get(slug=slug)
-    member_required(actor=contributor_for(request.user), manufacturer=manufacturer)
+    actor = member_required(actor=contributor_for(request.user), manufacturer=manufacturer)
+    if request.htmx and request.htmx.target == "statement-form":  # type: ignore[attr-defined]
+        # The model chosen for a statement changed: only the form with that model's flows.
+        context = _statement_context(manufacturer, request.GET.get("statement_model"))
+        return render(request, "web/_statement_form.html", context)
     error: DomainError | None = None
     if request.method == "POST":
         try:
             messages.success(request, _act(request, manufacturer))
-            return redirect("web:manufacturer-console", slug=slug)
         except DomainError as exc:
             error = exc
+        else:
+            if not ManufacturerMember.objects.filter(manufacturer=manufacturer, contributor=actor).exists():
+                return redirect("web:manufacturers")  # one removed oneself
+            return redirect("web:manufacturer-console", slug=slug)
+    wanted = request.POST.get("device_model") if request.POST.get("action") == "statement" else None
     context = {
         "manufacturer": manufacturer,
+        "members": select.members_list(manufacturer=manufacturer),
+        "me": actor,
         "claims": _claims(manufacturer),
         "certificates": select.certificates_list(manufacturer=manufacturer),
         "profiles": select.signed_profiles_list(manufacturer=manufacturer).select_related("device_model"),
         "models": manufacturer.device_models.order_by("name"),
+        "statements": select.statements_list(manufacturer=manufacturer)[:50],
+        "verdicts": FlowStatement.Verdict,
         "discrepancies": select.discrepancies_list(manufacturer=manufacturer),
         "answers": Discrepancy.State,
         "error": error,
+        "posted": request.POST if error else {},
         "decisions": select.decisions_list(manufacturer=manufacturer)[:20],
+        **_statement_context(manufacturer, wanted or request.GET.get("statement_model")),
     }
     return render(request, "web/console.html", context, status=error.status if error else 200)
