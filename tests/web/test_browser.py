@@ -18,6 +18,7 @@ from profiles.models import (
     ManufacturerMember,
     ModerationDecision,
     Submission,
+    SubmissionReport,
     Vote,
 )
 from profiles.selectors.supporters import supporters_by_flow
@@ -80,7 +81,7 @@ def test_a_visitor_finds_a_device_and_downloads_its_mud_file(web, tmp_path):
     tampered = original.replace(b"from-device", b"frum-device", 1)
     assert tampered != original
     (tmp_path / "indoor-camera-2k.json").write_bytes(tampered)
-    with pytest.raises(RuntimeError, match="(?i)verification failure|digest failure"):
+    with pytest.raises(RuntimeError, match=r"(?i)verification failure|digest failure"):
         openssl(*verified, "-out", tmp_path / "tampered.json")
     # The copy button puts the MUD URL on the clipboard.
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
@@ -152,6 +153,37 @@ def test_a_member_votes_without_a_reload(web):
     vote = Vote.objects.get(voter=maria)
     assert (vote.flow.key, vote.value, vote.firmware) == (target, 1, "")
     watched.check()
+    # Withdrawing it: the row comes back unpressed, and no vote is spent.
+    page.get_by_role("button", name=f"Withdraw my vote on {target}", exact=True).click()
+    expect(page.get_by_role("status").filter(has_text="Vote withdrawn.")).to_be_visible()
+    expect(page.get_by_role("button", name=f"Vote for {target}", exact=True)).to_have_attribute("aria-pressed", "false")
+    expect(page.locator("#votes-left")).to_have_text("You have 29 votes left today.")
+    assert page.evaluate("window.__sameDocument") is True
+    assert not Vote.objects.filter(voter=maria).exists()
+    watched.check()
+
+
+def test_a_member_reports_someone_elses_submission(web):
+    watched, base = web
+    page = watched.page
+    demo()
+    theirs = Submission.objects.exclude(contributor__user__username="member-maria").first()
+    log_in(watched, base, "member-maria", DEMO_PASSWORD)
+    page.goto(f"{base}/submissions/{theirs.pk}/")
+    watched.check()
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_label("Why is it fabricated or abusive?").fill("   ")
+    page.get_by_role("button", name="Report it to the moderators").click()
+    expect(page.get_by_role("alert")).to_contain_text("a report gives its reason")
+    watched.check()
+    page.get_by_label("Why is it fabricated or abusive?").fill("the camera never talks to this host")
+    page.get_by_role("button", name="Report it to the moderators").click()
+    expect(page.get_by_role("status")).to_contain_text("It waits in the moderation queue.")
+    assert page.evaluate("window.__sameDocument") is True
+    report = SubmissionReport.objects.get()
+    assert (report.submission, report.reporter.user.username) == (theirs, "member-maria")
+    assert [item.submission for item in moderation_queue_get().reported_submissions] == [theirs]
+    watched.check()
 
 
 def test_a_moderator_approves_a_high_risk_flow(web):
@@ -181,6 +213,7 @@ PAGES = [
     "/contribute/",
     "/submissions/",
     "/submissions/{submission}/",
+    "/submissions/{other}/",
     "/accounts/tokens/",
     "/contributors/moderator/",
     "/contributors/newcomer-nia/",
@@ -204,8 +237,9 @@ def test_every_page_is_clean_on_a_desktop_and_a_phone(web, width):
     page.get_by_role("button", name="Create a token").click()
     page.locator("#new-token").wait_for()
     submission = Submission.objects.filter(contributor__user__username="moderator").first()
+    other = Submission.objects.exclude(contributor__user__username="moderator").first()
     for path in PAGES:
-        page.goto(base + path.format(submission=submission.pk))
+        page.goto(base + path.format(submission=submission.pk, other=other.pk))
         watched.check()
     for path, status in ERROR_PAGES.items():
         assert page.goto(base + path).status == status

@@ -171,7 +171,8 @@ def report(request: HttpRequest, submission_id: int) -> HttpResponse:
     else:
         status = 200
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "web/_report.html", answer, status=status)
+        # htmx swaps only 2xx answers: the problems come back as the fragment, like the check's.
+        return render(request, "web/_report.html", answer)
     if status == 200:
         return redirect("web:submission", submission_id=submission.pk)
     return render(request, "web/submission.html", {**_submission_context(request, submission), **answer}, status=status)
