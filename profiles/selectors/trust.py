@@ -16,7 +16,6 @@ from profiles.models import (
     Contributor,
     DeviceModel,
     Flow,
-    ModerationDecision,
     ReputationEvent,
     Submission,
     SubmissionReport,
@@ -24,7 +23,7 @@ from profiles.models import (
 )
 from profiles.selectors.moderation import high_risk_candidates
 from profiles.services.accounts import contributor_for
-from profiles.services.moderation import frozen_flow_ids
+from profiles.services.moderation import frozen_flows_everywhere
 from profiles.trust.levels import Standing, next_level_needs
 
 
@@ -83,6 +82,8 @@ class QueuedFlow:
     lower_bound: float
     class_reason: str
     trusted_groups: int = 0
+    # The evidence: the submissions that support the flow (from the decision's provenance).
+    submission_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,14 +123,11 @@ def moderation_queue_get(*, limit: int = 200) -> ModerationQueue:
             lower_bound=row.lower_bound,
             class_reason=str(row.provenance.get("class_reason") or ""),
             trusted_groups=int(row.provenance.get("K2", 0)),
+            submission_ids=tuple(int(i) for i in row.provenance.get("submission_ids", ()) if str(i).isdigit()),
         )
         for row in h_flows
     ]
-    frozen_ids: list[tuple[int, int, str, int]] = []
-    for model_id in (
-        ModerationDecision.objects.filter(kind="freeze").values_list("device_model_id", flat=True).distinct()
-    ):
-        frozen_ids += [(model_id, flow_id, fw, pk) for (flow_id, fw), pk in frozen_flow_ids(model_id).items()]
+    frozen_ids = [(m, f, fw, pk) for (m, f, fw), pk in frozen_flows_everywhere().items()]
     models = DeviceModel.objects.select_related("manufacturer").in_bulk({m for m, _, _, _ in frozen_ids})
     keys = dict(Flow.objects.filter(pk__in={f for _, f, _, _ in frozen_ids}).values_list("id", "key"))
     frozen = [FrozenFlow(models[m], f, keys[f], fw, pk) for m, f, fw, pk in frozen_ids[:limit]]

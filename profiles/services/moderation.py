@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from profiles.errors import DomainError, problem
@@ -143,10 +144,21 @@ def submission_report(*, reporter: Contributor, submission: Submission, reason: 
 
 def frozen_flow_ids(device_model_id: int) -> dict[tuple[int, str], int]:
     """(flow id, firmware) -> freeze decision id, for freezes no later unfreeze lifted."""
-    latest: dict[tuple[int, str], tuple[str, int]] = {}
-    rows = ModerationDecision.objects.filter(
-        device_model_id=device_model_id, kind__in=[Kind.FREEZE, Kind.UNFREEZE]
-    ).order_by("id")
-    for pk, kind, flow_id, firmware in rows.values_list("id", "kind", "flow_id", "firmware"):
-        latest[(flow_id, firmware)] = (kind, pk)
+    frozen = _frozen(ModerationDecision.objects.filter(device_model_id=device_model_id))
+    return {(flow_id, firmware): pk for (_, flow_id, firmware), pk in frozen.items()}
+
+
+def frozen_flows_everywhere() -> dict[tuple[int, int, str], int]:
+    """(model id, flow id, firmware) -> freeze decision id, for every model in one query (the
+    moderation queue lists them all)."""
+    return _frozen(ModerationDecision.objects.filter(device_model__isnull=False))
+
+
+def _frozen(decisions: QuerySet[ModerationDecision]) -> dict[tuple[int, int, str], int]:
+    latest: dict[tuple[int, int, str], tuple[str, int]] = {}
+    rows = decisions.filter(kind__in=[Kind.FREEZE, Kind.UNFREEZE]).order_by("id")
+    for pk, kind, model_id, flow_id, firmware in rows.values_list(
+        "id", "kind", "device_model_id", "flow_id", "firmware"
+    ):
+        latest[(model_id, flow_id, firmware)] = (kind, pk)
     return {key: pk for key, (kind, pk) in latest.items() if kind == Kind.FREEZE}
