@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from profiles.models import ModerationDecision
+from profiles.models import ModerationDecision, Submission
 from tests.factories import ContributorFactory
 from tests.web.data import H_KEY, high_risk_flow_waiting
 
@@ -37,6 +37,12 @@ def test_the_queue_lists_a_waiting_high_risk_flow_and_one_click_approves_it(clie
     client.force_login(moderator.user)
     body = client.get("/moderation/").content.decode()
     assert H_KEY in body and "ip" in body
+    # The evidence: the eight submissions behind the flow, each a link, and its TL2+ groups.
+    backers = Submission.objects.filter(device_model=model, firmware__version="1.0")
+    assert backers.count() == 8
+    for submission in backers:
+        assert f'<a href="/submissions/{submission.pk}/">submission {submission.pk}</a>' in body
+    assert "from 8 groups (8 with a TL2+ member)" in body
     response = client.post(
         "/moderation/decide/",
         {"kind": "approve", "device_model": model.pk, "flow": H_KEY, "firmware": "1.0", "reason": "checked"},
