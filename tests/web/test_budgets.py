@@ -62,15 +62,16 @@ def console_rows(acme: Manufacturer, member, start: int, count: int) -> None:
     )  # fmt: skip
     profiles = SignedProfile.objects.bulk_create(
         [SignedProfile(manufacturer=acme, device_model=m, mud=b"{}", signature=b"", sha256="0" * 64, certificate=c,
-                       signer_subject="CN=Release", uploaded_by=member) for m, c in zip(models, certificates)]
+                       signer_subject="CN=Release", uploaded_by=member)
+         for m, c in zip(models, certificates, strict=True)]
     )  # fmt: skip
     FlowStatement.objects.bulk_create(
         [FlowStatement(manufacturer=acme, device_model=m, flow=f, verdict="allow", made_by=member)
-         for m, f in zip(models, made)]
+         for m, f in zip(models, made, strict=True)]
     )  # fmt: skip
     Discrepancy.objects.bulk_create(
         [Discrepancy(device_model=m, scope="latest", flow=f, profile=p, first_seen=now, responded_by=member)
-         for m, f, p in zip(models, made, profiles)]
+         for m, f, p in zip(models, made, profiles, strict=True)]
     )  # fmt: skip
     ManufacturerDecision.objects.bulk_create(
         [ManufacturerDecision(manufacturer=acme, kind="statement", actor=member, subject=f"s{i}") for i in range(count)]
