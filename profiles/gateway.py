@@ -3,6 +3,12 @@ signature beside each, the signed index and the aggregator's certificate.
 
 The hot path of mudhub. A cache hit runs no database query: the bytes, their ETag and
 max-age come from the cache in one read. Revalidation (If-None-Match) answers 304.
+
+`?region=` (an ISO 3166-1 alpha-2 country code, or a UN M49 sub-region slug such as
+`western-europe`) serves the regional variant of that sub-region, or the global file when the
+region has none; anything else is a 400. A variant is also served at its own path (the one
+its `mud-url` names and MUDHUB_PUBLISH_DIR holds): `<model>@western-europe.json`, and for a
+firmware `<model>/1.2@western-europe.json`, each with its `.p7s`.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from django.views.decorators.http import require_safe
 
 from profiles.api.errors import error_body
 from profiles.models import LATEST, DeviceModel
+from profiles.regions import region_resolve, variant_scope
 from profiles.selectors.mud_files import ServedFile, served_file_get
 
 MUD_MEDIA_TYPE = "application/mud+json"
@@ -49,24 +56,67 @@ def _serve(request: HttpRequest, served: ServedFile, content_type: str) -> HttpR
     return response
 
 
+def _unknown_region() -> JsonResponse:
+    problems = [
+        {
+            "code": "unknown_region",
+            "path": "/region",
+            "message": "not an ISO 3166-1 alpha-2 country code nor a UN M49 sub-region slug",
+        }
+    ]
+    return JsonResponse(error_body("invalid_input", "Unknown region.", problems), status=400)
+
+
+def _file(
+    request: HttpRequest, manufacturer: str, model: str, scope: str, signature: bool, region: str | None = None
+) -> HttpResponseBase:
+    """The file (or its .p7s) of `scope`; with `?region=` (or `region`, from the path) the
+    variant of that region when it has one, else the global file."""
+    asked = request.GET.get("region") if region is None else region
+    served = None
+    if asked is not None:
+        slug = region_resolve(asked)
+        if region is not None and slug != region:  # a variant's own path names its slug, nothing else
+            return _not_found(manufacturer, model, variant_scope(scope, region))
+        if slug is None:
+            return _unknown_region()
+        served = served_file_get(
+            manufacturer_slug=manufacturer, model_slug=model, scope=variant_scope(scope, slug), signature=signature
+        )
+        if served is None and region is not None:  # a variant's own path serves that variant only
+            return _not_found(manufacturer, model, variant_scope(scope, slug))
+    if served is None:
+        served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=scope, signature=signature)
+    if served is None:
+        return _not_found(manufacturer, model, scope)
+    return _serve(request, served, SIGNATURE_MEDIA_TYPE if signature else MUD_MEDIA_TYPE)
+
+
 # A gateway never writes: any other method is a JSON 405 (JsonErrorMiddleware), not a CSRF page.
 @csrf_exempt
 @require_safe
 def mud_file(request: HttpRequest, manufacturer: str, model: str, firmware: str = LATEST) -> HttpResponseBase:
-    served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=firmware)
-    if served is None:
-        return _not_found(manufacturer, model, firmware)
-    return _serve(request, served, MUD_MEDIA_TYPE)
+    return _file(request, manufacturer, model, firmware, signature=False)
 
 
 @csrf_exempt
 @require_safe
 def mud_signature(request: HttpRequest, manufacturer: str, model: str, firmware: str = LATEST) -> HttpResponseBase:
     """The detached CMS signature (DER) of the file served beside it, with its own ETag."""
-    served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=firmware, signature=True)
-    if served is None:
-        return _not_found(manufacturer, model, firmware)
-    return _serve(request, served, SIGNATURE_MEDIA_TYPE)
+    return _file(request, manufacturer, model, firmware, signature=True)
+
+
+@csrf_exempt
+@require_safe
+def mud_variant_file(request: HttpRequest, manufacturer: str, model: str, region: str) -> HttpResponseBase:
+    """A regional variant of the latest consensus at its own path: `<model>@<region slug>.json`."""
+    return _file(request, manufacturer, model, LATEST, signature=False, region=region)
+
+
+@csrf_exempt
+@require_safe
+def mud_variant_signature(request: HttpRequest, manufacturer: str, model: str, region: str) -> HttpResponseBase:
+    return _file(request, manufacturer, model, LATEST, signature=True, region=region)
 
 
 def _index(request: HttpRequest, signature: bool) -> HttpResponseBase:

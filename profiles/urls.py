@@ -11,6 +11,12 @@ urlpatterns = [
     path("mud/index.p7s", gateway.index_signature, name="mud-index-signature"),
     path("mud/<slug:manufacturer>/<slug:model>.json", gateway.mud_file, name="mud-file"),
     path("mud/<slug:manufacturer>/<slug:model>.p7s", gateway.mud_signature, name="mud-signature"),
+    path("mud/<slug:manufacturer>/<slug:model>@<slug:region>.json", gateway.mud_variant_file, name="mud-variant"),
+    path(
+        "mud/<slug:manufacturer>/<slug:model>@<slug:region>.p7s",
+        gateway.mud_variant_signature,
+        name="mud-variant-signature",
+    ),
     path("mud/<slug:manufacturer>/<slug:model>/<str:firmware>.json", gateway.mud_file, name="mud-file-firmware"),
     path(
         "mud/<slug:manufacturer>/<slug:model>/<str:firmware>.p7s", gateway.mud_signature, name="mud-signature-firmware"

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.text import slugify
 
+from profiles.regions import scope_file_path
+
 UNKNOWN_FIRMWARE = "unknown"
 
 
@@ -107,10 +109,10 @@ class DeviceModel(models.Model):
         return settings.MUDHUB_PUBLIC_URL + self.mud_path
 
     def mud_url_for(self, scope: str) -> str:
-        """The URL gateways fetch for one consensus scope: `latest` or a firmware version."""
-        if scope == "latest":
-            return self.mud_url
-        return f"{settings.MUDHUB_PUBLIC_URL}/mud/{self.manufacturer.slug}/{self.slug}/{scope}.json"
+        """The URL gateways fetch for one consensus scope: `latest`, a firmware version, or a
+        regional variant of either (`latest@western-europe`: the variant's own file)."""
+        path = scope_file_path(manufacturer_slug=self.manufacturer.slug, model_slug=self.slug, scope=scope)
+        return f"{settings.MUDHUB_PUBLIC_URL}/{path}"
 
 
 class DeviceModelAlias(models.Model):

@@ -36,6 +36,7 @@ from profiles.models import (
 from profiles.models import ModerationDecision as DecisionRow
 from profiles.models import Vote as VoteRow
 from profiles.mud.flows import Flow as FlowSpec
+from profiles.regions import region_of, regional_variants
 from profiles.services.flows import flows_by_id
 
 # A submission that does not say how long it observed counts as a one-day capture, the
@@ -56,6 +57,8 @@ class ModelInputs:
     # The model ever had a signed profile: its discrepancy rows must be kept in step.
     has_signed_profiles: bool
     scopes: tuple[str, ...]
+    # scope key of a regional variant -> (its base scope, its region's name); its key is in `scopes`
+    variants: dict[str, tuple[str, str]]
     current_profiles: dict[str, ConsensusProfile]
     condition_since: dict[str, dict[str, datetime]]
     previous_states: dict[str, dict[str, str]]
@@ -78,13 +81,13 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
     # (Django's time-zone aware loader), a duration by psycopg's C code.
     rows = list(
         active.annotate(window=ExpressionWrapper(F("observed_end") - F("observed_start"), DurationField())).values_list(
-            "id", "contributor_id", "firmware__version", "window", "observed_end", "flow_ids"
+            "id", "contributor_id", "firmware__version", "window", "observed_end", "flow_ids", "country"
         )
     )
     newest_input_at = active.aggregate(newest=Max("created_at"))["newest"]
     flows = flows_by_id({flow_id for row in rows for flow_id in row[5]})
     observations = []
-    for sub_id, contributor_id, firmware, duration, end, flow_ids in rows:
+    for sub_id, contributor_id, firmware, duration, end, flow_ids, country in rows:
         window = duration.total_seconds() / 3600.0 if duration is not None else DEFAULT_WINDOW_HOURS
         observations.append(
             Observation(
@@ -94,6 +97,7 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
                 last_seen=end,
                 window_hours=max(0.0, window),
                 flows=frozenset(flows[i] for i in flow_ids),
+                region=region_of(country) if country else None,
             )
         )
     vote_rows = list(
@@ -133,7 +137,11 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
     observed = {row[2] for row in rows} - {UNKNOWN_FIRMWARE}
     # A firmware a valid manufacturer profile names gets its own scope, observed or not.
     covered = {v for p in profiles if p.valid and p.firmware is not None for v in p.firmware}
-    scopes = (LATEST, *[v for v in order if v in observed or v in covered])
+    base_scopes = (LATEST, *[v for v in order if v in observed or v in covered])
+    # A regional variant of every scope for each region some observation came from; a region
+    # without evidence has none and is served the global file.
+    variants = regional_variants(base_scopes, {o.region for o in observations if o.region is not None})
+    scopes = (*base_scopes, *variants)
 
     domains = {registrable_domain(f.peer) for f in flows.values() if f.peer_kind == "dnsname"}
     context = ModelContext(
@@ -166,6 +174,7 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         manufacturer_statements=statements,
         has_signed_profiles=bool(profiles),
         scopes=scopes,
+        variants=variants,
         current_profiles=current,
         condition_since=holds,
         previous_states=states,

@@ -1,6 +1,8 @@
 """The signed index of everything served, in the spirit of TUF's snapshot and timestamp roles.
 
-It lists every served file's path, sha256 and version, the feed sequence it is at least as
+It lists every served file's path, sha256 and version (regional variants included), the
+countries of each UN M49 sub-region (`regions`: country code -> region slug, so a gateway
+picks its region's variants without any other lookup), the feed sequence it is at least as
 new as, an expiry, and the certificates gateways should trust (the signer's and, during a
 key rotation, the next one: announced here, signed by the current key, before it signs).
 A gateway can then take files from a mirror it does not trust: a file must match the index,
@@ -23,6 +25,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from profiles.models import Change, ConsensusProfile, PublishedIndex
+from profiles.regions import country_regions
 from profiles.services.publish import WELL_KNOWN_CERT, publish_dir_write, published_path, signature_path
 from profiles.services.signing_keys import next_certificate, signing_identity
 from profiles.signing.sign import certificate_fingerprint, sign_detached
@@ -68,6 +71,7 @@ def index_body(*, version: int, now: datetime, feed_seq: int, files: list[dict[s
         "next_signer": certificate_fingerprint(announced) if announced is not None else None,
         "certificates": certificates,
         "files": files,
+        "regions": country_regions(),
     }
     return (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
 

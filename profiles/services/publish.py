@@ -21,6 +21,7 @@ from django.db import connection, transaction
 
 from gateway.sync.store import write_atomically
 from profiles.models import LATEST, Change, ConsensusProfile, DeviceModel
+from profiles.regions import scope_file_path
 from profiles.selectors.mud_files import ServedFile, served_file_forget, served_file_key, served_signature_key
 from profiles.services.signing_keys import signing_identity
 from profiles.signing.sign import sign_detached
@@ -33,10 +34,9 @@ WELL_KNOWN_CERT = ".well-known/mudhub/aggregator.pem"
 
 
 def published_path(*, manufacturer_slug: str, model_slug: str, scope: str) -> str:
-    """The file's path relative to the site root, the same under /mud/ and MUDHUB_PUBLISH_DIR."""
-    if scope == LATEST:
-        return f"mud/{manufacturer_slug}/{model_slug}.json"
-    return f"mud/{manufacturer_slug}/{model_slug}/{scope}.json"
+    """The file's path relative to the site root, the same under /mud/ and MUDHUB_PUBLISH_DIR
+    (a regional variant's too: `mud/<mfg>/<model>@<region slug>.json`)."""
+    return scope_file_path(manufacturer_slug=manufacturer_slug, model_slug=model_slug, scope=scope)
 
 
 def signature_path(path: str) -> str:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -28,9 +28,10 @@ from profiles.consensus.result import ConsensusResult, FlowDecision
 from profiles.consensus.rules import RULE_STATEMENT_REJECT
 from profiles.consensus.timing import next_change_at
 from profiles.models import LATEST, ConsensusFlow, ConsensusProfile, DeviceModel, ReputationEvent
+from profiles.regions import split_scope
 from profiles.selectors.consensus_inputs import ModelInputs, consensus_inputs_get
 from profiles.services.discrepancies import discrepancies_sync
-from profiles.services.publish import consensus_publish, signature_url
+from profiles.services.publish import consensus_publish, consensus_withdraw, signature_url
 
 log = logging.getLogger(__name__)
 
@@ -92,17 +93,21 @@ def _last_update(inputs: ModelInputs) -> datetime:
 
 def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
     model = inputs.device_model
+    # A regional variant names its own URL (where it is served and signed for) and the
+    # firmware of its base scope.
+    base, region = inputs.variants.get(scope, (scope, None))
     mud_url = model.mud_url_for(scope)
+    what = f"mudhub consensus for {region}" if region else "mudhub consensus"
     meta = mud.MudMeta(
         mud_url=mud_url,
         mud_signature=signature_url(mud_url),
         last_update=_last_update(inputs).replace(microsecond=0),
         is_supported=True,
         cache_validity=settings.MUDHUB_CACHE_VALIDITY_HOURS,
-        systeminfo=f"{model.manufacturer.name} {model.name}: mudhub consensus"[:200],
+        systeminfo=f"{model.manufacturer.name} {model.name}: {what}"[:200],
         mfg_name=model.manufacturer.name,
         model_name=model.name,
-        firmware_rev=None if scope == LATEST else scope,
+        firmware_rev=None if base == LATEST else base,
         documentation=settings.MUDHUB_PUBLIC_URL + f"/models/{model.manufacturer.slug}/{model.slug}/",
     )
     return mud.emit(meta, result.allowed_flows)
@@ -156,6 +161,14 @@ def _decision_rows_insert(rows: list[dict[str, object]]) -> None:
             copy.write_row(values)
 
 
+def _last_version(inputs: ModelInputs, scope: str) -> int:
+    """The newest version number a scope with no current file ever had (0 if none): a variant
+    withdrawn when its region's evidence went, and published again when it came back, goes on
+    counting where it stopped."""
+    found = ConsensusProfile.objects.filter(device_model=inputs.device_model, scope=scope).aggregate(n=Max("version"))
+    return int(found["n"] or 0)
+
+
 def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
     """Write this scope's result; return the profile if a new version was published.
 
@@ -188,7 +201,7 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     profile = ConsensusProfile(
         device_model=inputs.device_model,
         scope=scope,
-        version=(current.version + 1) if current is not None else 1,
+        version=(current.version if current is not None else _last_version(inputs, scope)) + 1,
         input_digest=result.input_digest,
         params_version=result.params_version,
         as_of=result.as_of,
@@ -297,7 +310,8 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     scope_inputs = [
         ConsensusInput(
             model_id=str(model.pk),
-            firmware=scope,
+            firmware=inputs.variants.get(scope, (scope, None))[0],
+            region=inputs.variants.get(scope, (scope, None))[1],
             as_of=as_of,
             context=inputs.context,
             contributors=inputs.contributors,
@@ -314,8 +328,11 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     results = engine.compute_scopes(scope_inputs)
     for scope, result in zip(inputs.scopes, results, strict=True):
         profile = _store(inputs, scope, result, computed_at)
-        _reputation_events(inputs, scope, result, computed_at)
-        if inputs.has_signed_profiles:
+        # Reputation and discrepancies follow the global consensus; a variant only re-weighs it.
+        regional = scope in inputs.variants
+        if not regional:
+            _reputation_events(inputs, scope, result, computed_at)
+        if inputs.has_signed_profiles and not regional:
             discrepancies_sync(
                 device_model_id=model.pk, scope=scope, result=result, flow_ids=inputs.flow_ids, at=computed_at
             )
@@ -324,6 +341,11 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
             versions[scope] = profile.version
         elif scope in inputs.current_profiles:
             versions[scope] = inputs.current_profiles[scope].version
+    # A region whose observations are gone (withdrawn, suspended) has no variant any more: its
+    # gateways are served the global file again, and the feed says the variant was removed.
+    for scope in inputs.current_profiles.keys() - set(inputs.scopes):
+        if split_scope(scope)[1] is not None:
+            consensus_withdraw(device_model=model, scope=scope)
     latest = ConsensusProfile.objects.filter(device_model=model, scope=LATEST, is_current=True).first()
     due = [at for inp, result in zip(scope_inputs, results, strict=True) if (at := next_change_at(inp, result))]
     DeviceModel.objects.filter(pk=model.pk).update(
