@@ -2,6 +2,7 @@
 
     mudhub-sync --server https://mudhub.example --cert aggregator.pem --dest /var/lib/mud
     mudhub-sync --mirror https://cdn.example/mudhub --cert aggregator.pem --dest /var/lib/mud
+    mudhub-sync --server https://mudhub.example --cert aggregator.pem --dest /var/lib/mud --region DE
 
 Exit status: 0 in step; 1 the server or mirror failed (try again later); 2 bad usage; 3 a
 file or the index does not verify or does not match; 4 the index has expired; 5 signed by
@@ -34,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dest", required=True, type=Path, help="the directory the MUD manager reads")
     parser.add_argument(
         "--layout", choices=LAYOUTS, default="plain", help="plain <mfg>/<model>.json, or osMUD's flat one"
+    )
+    parser.add_argument(
+        "--region",
+        help="this gateway's country (ISO 3166-1 alpha-2) or UN M49 sub-region slug: its regional variants, "
+        "falling back to the global file, written at the plain paths",
     )
     parser.add_argument("--state", type=Path, help="the state file (default: DEST/.mudhub-sync/state.json)")
     parser.add_argument("--page-size", type=int, default=1000, help="feed entries per request (1..1000)")
@@ -79,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
             trust=trust,
             fetcher=fetcher,
             page_size=args.page_size,
+            region=args.region,
             say=say,
         )
         summary = sync.run()

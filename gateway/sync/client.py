@@ -9,6 +9,12 @@ only files whose sha256 differs are fetched, and files it no longer lists are re
 Every file is verified before it is written; the first one that fails stops the run with its
 exit status and leaves every file written so far (all verified) and the cursor of the last
 complete page, so the previous good state is never replaced by a bad one.
+
+Regional variants (`mud/<mfg>/<model>@<region slug>.json`, the firmware form likewise) are
+left alone unless a region is asked for (`--region`, a country code or a region slug, the
+country looked up in the signed index). Then each file is the region's variant where there
+is one and the global file elsewhere, written at the global file's plain path, so the MUD
+manager reads one file per model; a variant is verified as fetched, for its own path.
 """
 
 from __future__ import annotations
@@ -26,10 +32,10 @@ from cryptography.hazmat.primitives.serialization import Encoding
 
 from profiles.signing.verify import load_certificate
 
-from .errors import EXIT_BAD_SIGNATURE, EXIT_NETWORK, SyncError
+from .errors import EXIT_BAD_SIGNATURE, EXIT_NETWORK, EXIT_USAGE, SyncError
 from .fetch import MAX_INDEX_BYTES, Fetcher
 from .store import State, Store, signature_of
-from .verify import Index, TrustStore, verify_file, verify_index
+from .verify import Index, IndexEntry, TrustStore, verify_file, verify_index
 
 INDEX_PATH = "mud/index.json"
 INDEX_SIGNATURE = "mud/index.p7s"
@@ -57,6 +63,7 @@ class Sync:
         trust: TrustStore,
         fetcher: Fetcher,
         page_size: int = 1000,
+        region: str | None = None,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         say: Callable[[str], None] = lambda text: None,
     ) -> None:
@@ -67,6 +74,9 @@ class Sync:
         self.trust = trust
         self.fetcher = fetcher
         self.page_size = page_size
+        self.asked_region = region
+        self.region: str | None = None  # the region slug, once the index has resolved what was asked
+        self.region_slugs: set[str] = set()
         self.now = now
         self.say = say
         self.summary = Summary()
@@ -77,6 +87,10 @@ class Sync:
             self.state.cursor = None  # another server: its feed numbers mean nothing here
         self.state.source = self.base
         index = self.check_index()
+        self.region = self.resolve_region(index)
+        if self.state.region != (self.region or ""):
+            self.state.cursor = None  # the files held are another region's: start over
+        self.state.region = self.region or ""
         if self.mirror:
             self.sync_from_index(index)
             return self.summary
@@ -100,21 +114,61 @@ class Sync:
         self.state.save()
         return index
 
+    # --- regions ------------------------------------------------------------------------------
+
+    def resolve_region(self, index: Index) -> str | None:
+        self.region_slugs = set(index.regions.values())
+        asked = self.asked_region
+        if asked is None:
+            return None
+        slug = index.regions.get(asked.upper()) if len(asked) == 2 else asked
+        if slug not in self.region_slugs:
+            raise SyncError(
+                "unknown_region",
+                f"{asked!r} is neither a country code nor a region slug the index lists",
+                EXIT_USAGE,
+            )
+        return slug
+
+    def split(self, path: str) -> tuple[str, str | None]:
+        """(the global file's path, region slug or None) of a served path."""
+        folder, _, name = path.rpartition("/")
+        base, separator, slug = name.removesuffix(".json").rpartition("@")
+        if separator and base and slug in self.region_slugs:
+            return f"{folder}/{base}.json", slug
+        return path, None
+
+    def target(self, path: str) -> str | None:
+        """Where the file served at `path` goes here (a variant of our region: at its global
+        file's path), or None when this gateway keeps no such file (another region's)."""
+        base, slug = self.split(path)
+        if slug is None:
+            return path
+        return base if slug == self.region else None
+
+    # --- a static mirror ---------------------------------------------------------------------
+
     def sync_from_index(self, index: Index) -> None:
-        listed = set()
+        chosen: dict[str, IndexEntry] = {}
         for entry in index.files:
-            listed.add(entry.path)
-            if self.store.local(entry.path) is None or self.store.sha256(entry.path) == entry.sha256:
+            target = self.target(entry.path)
+            if target is None:
+                continue
+            held = chosen.get(target)
+            if held is None or self.split(held.path)[1] is None:  # a variant beats the global file
+                chosen[target] = entry
+        for target, entry in chosen.items():
+            if self.store.local(target) is None or self.store.sha256(target) == entry.sha256:
                 continue
             body = self.fetcher.get(self.base + entry.path).body
             signature = self.fetcher.get(self.base + entry.signature).body
             verify_file(
                 path=entry.path, body=body, signature=signature, trust=self.trust, now=self.now(), sha256=entry.sha256
             )
-            self.store.write(entry.path, body, signature)
+            self.store.write(target, body, signature)
             self.summary.written += 1
         for path in list(self.store.paths()):
-            if path not in listed:
+            if path not in chosen:
                 self.store.remove(path)
                 self.summary.removed += 1
         self.store.flush()
@@ -136,22 +190,30 @@ class Sync:
         if header.get("mudhub-export") != 1:
             raise SyncError("bad_export", "the export's header is not format 1", EXIT_NETWORK)
         seen: set[str] = set()
+        from_variant: set[str] = set()  # targets written from our region's variant this run
+        count = 0
         end = None
         for line in lines:
             item = _json_line(line, "an export line")
             if item.get("end"):
                 end = item
                 break
+            count += 1
             path = str(item["path"])
+            target = self.target(path)
+            if target is None or target in from_variant:
+                continue
             body = str(item["mud"]).encode("utf-8")
             signature = base64.b64decode(item["signature"])
             verify_file(
                 path=path, body=body, signature=signature, trust=self.trust, now=self.now(), sha256=item["sha256"]
             )
-            seen.add(path)
-            if self.store.write(path, body, signature):
+            seen.add(target)
+            if target != path:
+                from_variant.add(target)
+            if self.store.write(target, body, signature):
                 self.summary.written += 1
-        if end is None or end.get("count") != len(seen):
+        if end is None or end.get("count") != count:
             raise SyncError("truncated_export", "the export ended early; nothing after it was trusted", EXIT_NETWORK)
         for path in list(self.store.paths()):
             if path not in seen:
@@ -183,6 +245,12 @@ class Sync:
 
     def apply(self, entry: dict[str, Any]) -> None:
         path = urlsplit(str(entry["mud_url"])).path.lstrip("/")
+        target = self.target(path)
+        if target is None:
+            return  # another region's variant
+        if self.region is not None:
+            self.refresh(target)
+            return
         if entry["kind"] == "removed":
             self.store.remove(path)
             self.summary.removed += 1
@@ -199,6 +267,42 @@ class Sync:
         verify_file(path=path, body=body.body, signature=signature.body, trust=self.trust, now=self.now())
         self.store.write(path, body.body, signature.body)
         self.summary.written += 1
+
+    def refresh(self, path: str) -> None:
+        """With a region: fetch what the server serves our region at `path` now (its variant,
+        or the global file), verify it for the path it names, write it at `path`; remove the
+        file when nothing is served any more."""
+        if self.store.local(path) is None:
+            return
+        slug = str(self.region)
+        body = self.fetcher.get(f"{self.base}{path}?{urlencode({'region': slug})}", missing_ok=True)
+        if body.status == 404:
+            if self.store.sha256(path) is not None:
+                self.store.remove(path)
+                self.summary.removed += 1
+            return
+        if body.status != 200:
+            raise SyncError("bad_response", f"{path} answered {body.status}", EXIT_NETWORK)
+        named = _named_path(body.body)
+        variant = f"{path.removesuffix('.json')}@{slug}.json"
+        if named not in (path, variant):
+            raise SyncError("wrong_file", f"{path} holds the signed file of {named}", EXIT_BAD_SIGNATURE)
+        signature = self.fetcher.get(self.base + signature_of(named), missing_ok=True)
+        if signature.status != 200:
+            self.summary.skipped += 1  # withdrawn since: the feed's removal entry follows
+            return
+        verify_file(path=named, body=body.body, signature=signature.body, trust=self.trust, now=self.now())
+        self.store.write(path, body.body, signature.body)
+        self.summary.written += 1
+
+
+def _named_path(body: bytes) -> str:
+    """The path a MUD file's mud-url names (verify_file checks it again, with the signature)."""
+    try:
+        url = json.loads(body)["ietf-mud:mud"]["mud-url"]
+    except (ValueError, KeyError, TypeError):
+        raise SyncError("invalid_mud", "a served file names no mud-url", EXIT_BAD_SIGNATURE) from None
+    return urlsplit(str(url)).path.lstrip("/")
 
 
 def _json_line(data: bytes, what: str) -> dict[str, Any]:

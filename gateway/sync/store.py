@@ -134,6 +134,7 @@ class State:
     index_version: int = 0
     announced: list[str] = field(default_factory=list)  # PEM
     source: str = ""
+    region: str = ""  # the region slug whose variants the files are ("": global files only)
 
     @classmethod
     def load(cls, path: Path) -> State:
@@ -146,6 +147,7 @@ class State:
             index_version=int(data.get("index_version", 0)),
             announced=list(data.get("announced", [])),
             source=str(data.get("source", "")),
+            region=str(data.get("region", "")),
         )
 
     def save(self) -> None:
@@ -154,5 +156,6 @@ class State:
             "index_version": self.index_version,
             "announced": self.announced,
             "source": self.source,
+            "region": self.region,
         }
         write_atomically(self.path, (json.dumps(data, indent=1) + "\n").encode())

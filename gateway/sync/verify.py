@@ -78,6 +78,8 @@ class Index:
     signer: str
     next_certificate: x509.Certificate | None
     files: tuple[IndexEntry, ...]
+    # country code -> UN M49 sub-region slug (empty from a server without regional variants)
+    regions: dict[str, str] = field(default_factory=dict)
 
 
 def _bad_index(reason: str) -> SyncError:
@@ -97,6 +99,7 @@ def verify_index(*, body: bytes, signature: bytes, trust: TrustStore, now: datet
             for f in document["files"]
         )
         version, feed_seq, signer = int(document["version"]), int(document["feed_seq"]), str(document["signer"])
+        regions = {str(code): str(slug) for code, slug in dict(document.get("regions", {})).items()}
         announced = None
         if document.get("next_signer"):
             pem = document["certificates"][document["next_signer"]].encode()
@@ -114,7 +117,13 @@ def verify_index(*, body: bytes, signature: bytes, trust: TrustStore, now: datet
             "rollback", f"the index is version {version}, older than version {newest_seen} seen before", EXIT_ROLLBACK
         )
     return Index(
-        version=version, expires=expires, feed_seq=feed_seq, signer=signer, next_certificate=announced, files=files
+        version=version,
+        expires=expires,
+        feed_seq=feed_seq,
+        signer=signer,
+        next_certificate=announced,
+        files=files,
+        regions=regions,
     )
 
 
