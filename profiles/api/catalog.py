@@ -36,12 +36,19 @@ from profiles.selectors.catalog import (
     consensus_profiles,
     device_model_queryset,
     firmware_scope_check,
+    region_scope_resolve,
 )
 from profiles.selectors.changes import FeedGone, changes_page
 
 DEFAULT_FEED_PAGE = 100
 MAX_FEED_PAGE = 1000
 FIRMWARE_PARAM = OpenApiParameter("firmware", OpenApiTypes.STR, description="a firmware version, or `latest`")
+REGION_PARAM = OpenApiParameter(
+    "region",
+    OpenApiTypes.STR,
+    description="a country code (ISO 3166-1 alpha-2) or UN M49 sub-region slug: that region's variant of the "
+    "scope when the model has one (the answer's `scope` says which was read), else the global one",
+)
 
 
 class ManufacturerViewSet(viewsets.ReadOnlyModelViewSet):
@@ -58,9 +65,10 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
     ordering_fields = ["slug", "name", "created_at", "updated_at"]
 
     def _scope(self, request: Request, device_model: DeviceModel) -> str:
-        return firmware_scope_check(device_model=device_model, scope=request.query_params.get("firmware"))
+        scope = firmware_scope_check(device_model=device_model, scope=request.query_params.get("firmware"))
+        return region_scope_resolve(device_model=device_model, scope=scope, region=request.query_params.get("region"))
 
-    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: ConsensusSerializer})
+    @extend_schema(parameters=[FIRMWARE_PARAM, REGION_PARAM], responses={200: ConsensusSerializer})
     @action(detail=True, methods=["get"])
     def consensus(self, request: Request, pk: str | None = None) -> Response:
         """The current consensus: every flow with its state, risk class, support and provenance."""
@@ -80,7 +88,7 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
             }
         )
 
-    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: ConsensusProfileSerializer(many=True)})
+    @extend_schema(parameters=[FIRMWARE_PARAM, REGION_PARAM], responses={200: ConsensusProfileSerializer(many=True)})
     @action(detail=True, methods=["get"], filter_backends=[])
     def versions(self, request: Request, pk: str | None = None) -> Response:
         device_model = self.get_object()
@@ -90,7 +98,7 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
         return self.get_paginated_response(ConsensusProfileSerializer(page, many=True).data)
 
     # Routed in api/urls.py, not by the router: its version segments use the `id` converter.
-    @extend_schema(parameters=[FIRMWARE_PARAM], responses={200: VersionDiffSerializer})
+    @extend_schema(parameters=[FIRMWARE_PARAM, REGION_PARAM], responses={200: VersionDiffSerializer})
     def diff(self, request: Request, pk: int | None = None, a: int = 0, b: int = 0) -> Response:
         """What changed between two versions: flows added and removed, metadata changed."""
         device_model = self.get_object()

@@ -143,11 +143,37 @@ def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {ERROR_MEDIA_TYPE: {"schema": _ERROR_REF}}}
 
 
-def _gateway_operation(operation_id: str, summary: str, with_firmware: bool, method: str) -> dict[str, Any]:
+_REGION = {
+    "in": "query",
+    "name": "region",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": (
+        "the gateway's country (ISO 3166-1 alpha-2, any case) or its UN M49 sub-region slug (`western-europe`): "
+        "the regional variant of that sub-region, or the global file when the region has none"
+    ),
+}
+
+
+def _gateway_operation(
+    operation_id: str, summary: str, with_firmware: bool, method: str, variant: bool = False
+) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = [
         {"in": "path", "name": "manufacturer", "required": True, "schema": _SLUG, "description": "manufacturer slug"},
         {"in": "path", "name": "model", "required": True, "schema": _SLUG, "description": "device model slug"},
     ]
+    if variant:
+        parameters.append(
+            {
+                "in": "path",
+                "name": "region",
+                "required": True,
+                "schema": {"type": "string", "pattern": r"^[a-z]+(-[a-z]+)*$"},
+                "description": "a UN M49 sub-region slug: the variant's own path, as its mud-url names it",
+            }
+        )
+    else:
+        parameters.append(_REGION)
     if with_firmware:
         parameters.append(
             {
@@ -183,9 +209,15 @@ def _gateway_operation(operation_id: str, summary: str, with_firmware: bool, met
     responses: dict[str, Any] = {
         "200": ok,
         "304": {"description": "If-None-Match matched: the gateway's copy is current", "headers": headers},
-        "404": _error("no such device model, or no consensus of it published yet (`code` says which)"),
+        "404": _error(
+            "no such device model, or no consensus of it (or, at a variant's own path, no variant for that region) "
+            "published yet (`code` says which)"
+        ),
         "503": {**_error(ERROR_DESCRIPTIONS["503"]), "headers": RETRY_AFTER_HEADER},
     }
+    if not variant:
+        responses["400"] = _error("`region` is neither a country code nor a sub-region slug (`/region`)")
+        responses = dict(sorted(responses.items()))
     if method == "head":  # the same answers, without their bodies
         responses = {code: {k: v for k, v in r.items() if k != "content"} for code, r in responses.items()}
     return {
@@ -205,12 +237,17 @@ def _gateway_operation(operation_id: str, summary: str, with_firmware: bool, met
 def gateway_paths() -> dict[str, Any]:
     latest = "Download the consensus MUD file of a device model (its latest firmware)"
     firmware = "Download the consensus MUD file of a device model for one firmware version"
+    variant = "Download a regional variant of a device model's consensus at its own path"
     return {
         "/mud/{manufacturer}/{model}.json": {
             method: _gateway_operation("mud_file", latest, False, method) for method in ("get", "head")
         },
         "/mud/{manufacturer}/{model}/{firmware}.json": {
             method: _gateway_operation("mud_file_firmware", firmware, True, method) for method in ("get", "head")
+        },
+        "/mud/{manufacturer}/{model}@{region}.json": {
+            method: _gateway_operation("mud_file_variant", variant, False, method, variant=True)
+            for method in ("get", "head")
         },
     }
 

@@ -12,6 +12,7 @@ from profiles.consensus.bar import support_bar
 from profiles.consensus.params import params_for_version
 from profiles.errors import DomainError, NotFound, problem
 from profiles.models import LATEST, ConsensusFlow, ConsensusProfile, DeviceModel, FirmwareVersion
+from profiles.regions import region_resolve, variant_scope
 from profiles.selectors.manufacturers import decision_source
 
 
@@ -63,6 +64,28 @@ def variant_scope_check(*, device_model: DeviceModel, scope: str, region: str | 
             problems=[problem("unknown_region", "/region", f"{scope!r} has no regional variant {region!r}")],
         )
     return scope + VARIANT_SEPARATOR + region
+
+
+def region_scope_resolve(*, device_model: DeviceModel, scope: str, region: str | None) -> str:
+    """What the API reads for `?region=` (a country code or a region slug), as gateways are
+    served: the scope's variant for that region when the model has one, else `scope` itself.
+    Neither a country nor a region: a 400 at /region."""
+    if region is None:
+        return scope
+    slug = region_resolve(region)
+    if slug is None:
+        raise DomainError(
+            "invalid_input",
+            "Unknown region.",
+            problems=[
+                problem(
+                    "unknown_region", "/region", "not an ISO 3166-1 alpha-2 country code nor a UN M49 sub-region slug"
+                )
+            ],
+        )
+    key = variant_scope(scope, slug)
+    exists = ConsensusProfile.objects.filter(device_model=device_model, scope=key, is_current=True).exists()
+    return key if exists else scope
 
 
 def consensus_profiles(*, device_model: DeviceModel, scope: str) -> QuerySet[ConsensusProfile]:

@@ -258,3 +258,39 @@ def test_the_publish_layout_keeps_variants_apart_from_every_global_file(tmp_path
     # A firmware version that merely holds an `@` is a firmware, not a variant.
     assert split_scope("2.0@beta") == ("2.0@beta", None)
     assert where("2.0@beta") == "mud/acme/cam-1/2.0@beta.json"
+
+
+def test_the_device_page_offers_the_regions_that_have_a_variant(regional_model, client):
+    page = client.get("/devices/acme/cam-1/").content.decode()
+    assert '<option value="western-europe">Western Europe</option>' in page
+    assert '<option value="northern-america">Northern America</option>' in page
+    assert 'value="eastern-asia"' not in page  # no observation from there: no variant to choose
+    europe = client.get("/devices/acme/cam-1/?region=western-europe").content.decode()
+    assert "This is the variant for Western Europe" in europe
+    assert "https://" in europe and "/mud/acme/cam-1@western-europe.json</code>" in europe
+    assert 'href="/mud/acme/cam-1@western-europe.p7s"' in europe and 'href="/mud/acme/cam-1.json"' in europe
+    served_section = europe.split('id="served"')[1].split("</table>")[0]
+    assert "api.eu.acme-cloud.example" in served_section and "api.us.acme-cloud.example" not in served_section
+    assert "Served flows (2)" in europe and "Served flows (3)" in client.get("/devices/acme/cam-1/").content.decode()
+    firmware = client.get("/devices/acme/cam-1/?firmware=1.0&region=northern-america").content.decode()
+    assert "/mud/acme/cam-1/1.0@northern-america.json</code>" in firmware
+
+
+def test_the_api_reads_a_variants_consensus_versions_and_diffs(regional_model, api):
+    base = f"/api/v1/device-models/{regional_model.pk}"
+    europe = api.get(f"{base}/consensus/?region=DE").json()
+    assert europe["profile"]["scope"] == "latest@western-europe"
+    assert europe["mud_url"].endswith("/mud/acme/cam-1@western-europe.json")
+    variant = ConsensusProfile.objects.get(scope="latest@western-europe", is_current=True)
+    assert europe["profile"]["etag"] == variant.etag and europe["profile"]["signature_etag"] == variant.signature_etag
+    assert {f["key"] for f in europe["flows"] if f["state"] == "allowed"} == keys(COMMON, EUROPE)
+    firmware = api.get(f"{base}/consensus/?firmware=1.0&region=northern-america").json()
+    assert firmware["profile"]["scope"] == "1.0@northern-america"
+    versions = api.get(f"{base}/versions/?region=fr").json()["results"]
+    assert [v["scope"] for v in versions] == ["latest@western-europe"] * len(versions) and versions
+    # A region without a variant reads the global consensus, as gateways are served.
+    assert api.get(f"{base}/consensus/?region=JP").json()["profile"]["scope"] == "latest"
+    for path in ("consensus/", "versions/", "versions/1/diff/1/"):
+        response = api.get(f"{base}/{path}?region=ZZ")
+        assert response.status_code == 400, path
+        assert [e["path"] for e in response.json()["errors"]] == ["/region"]
