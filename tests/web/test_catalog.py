@@ -209,7 +209,7 @@ def test_a_regional_variant_is_chosen_by_region_and_an_unknown_one_is_a_400(clie
     body = client.get("/devices/acme/cam-1/").content.decode()
     assert '<option value="western-europe">Western Europe</option>' in body
     body = client.get("/devices/acme/cam-1/?region=western-europe").content.decode()
-    assert "This is the variant for one region" in body
+    assert "This is the variant for Western Europe" in body
     assert "Served flows (1)" in body
     response = client.get("/devices/acme/cam-1/?region=atlantis")
     assert response.status_code == 400

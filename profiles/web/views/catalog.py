@@ -17,6 +17,7 @@ from profiles.api.filters import DeviceModelFilter
 from profiles.api.throttles import VoteThrottle
 from profiles.errors import DomainError
 from profiles.models import LATEST, Contributor, DeviceModel, Manufacturer
+from profiles.regions import region_names, scope_file_path
 from profiles.selectors.catalog import (
     consensus_diff,
     consensus_profiles,
@@ -84,6 +85,7 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
     region = request.GET.get("region") or ""
     key = variant_scope_check(device_model=device_model, scope=scope, region=region)
     consensus = consensus_view_get(device_model=device_model, scope=key)
+    names = region_names()
     versions = list(
         consensus_profiles(device_model=device_model, scope=key)
         .order_by("-version")
@@ -96,8 +98,9 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
         "answers": answers,
         "region": region,
         "regions": [
-            (slug, slug.replace("-", " ").title()) for slug in regional_variants(device_model=device_model, scope=scope)
+            (slug, names.get(slug, slug)) for slug in regional_variants(device_model=device_model, scope=scope)
         ],
+        "region_name": names.get(region, region),
         "device_model": device_model,
         "scope": scope,
         "scope_key": key,
@@ -105,10 +108,13 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
         "consensus": consensus,
         "chart": support_chart([*consensus.served, *consensus.candidates]),
         "versions": versions,
-        "mud_url": device_model.mud_url_for(scope),
-        "mud_path": _mud_path(device_model, scope),
+        # A regional variant's own URL, file and signature (what its mud-url names); the global
+        # file's beside it.
+        "mud_url": device_model.mud_url_for(key),
+        "mud_path": _mud_path(device_model, key),
+        "global_path": _mud_path(device_model, scope),
         # The aggregator's detached CMS signature is served beside every file (RFC 8520 section 13).
-        "signature_path": _mud_path(device_model, scope).removesuffix(".json") + ".p7s",
+        "signature_path": _mud_path(device_model, key).removesuffix(".json") + ".p7s",
         "voter": voter,
         "my_votes": votes_of(voter=voter, device_model=device_model, firmware=firmware) if voter else {},
         "votes_left": VoteThrottle().remaining(request.user) if voter else 0,
@@ -116,9 +122,9 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
 
 
 def _mud_path(device_model: DeviceModel, scope: str) -> str:
-    if scope == LATEST:
-        return device_model.mud_path
-    return f"/mud/{device_model.manufacturer.slug}/{device_model.slug}/{scope}.json"
+    return "/" + scope_file_path(
+        manufacturer_slug=device_model.manufacturer.slug, model_slug=device_model.slug, scope=scope
+    )
 
 
 @require_GET
