@@ -133,3 +133,29 @@ def test_nginx_serves_the_published_files_and_revalidates(auth_api, submit, sett
     assert headers.get("Content-Encoding") == "gzip"
     (site / "mud" / "acme" / ".cam-1.json.abc.tmp").write_bytes(b"{half")
     assert fetch(base + "/mud/acme/.cam-1.json.abc.tmp")[0] == 404
+
+
+def test_nginx_serves_a_regional_variant_at_its_own_path(auth_api, submit, settings, tmp_path, nginx):
+    from profiles.models import ConsensusProfile, DeviceModel
+    from tests.helpers import flow, payload, settle
+
+    site = tmp_path / "site"
+    settings.MUDHUB_PUBLISH_DIR = str(site)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        for country in ("DE", "FR", "NL"):
+            body = payload(flow("api.eu.acme.example"), observation={"country": country})
+            assert submit(auth_api(trust_level=3), body).status_code == 201
+        settle(DeviceModel.objects.get().pk)
+    variant = ConsensusProfile.objects.get(scope="latest@western-europe", is_current=True)
+    base = nginx(site)
+    for path in ("/mud/acme/cam-1@western-europe", "/mud/acme/cam-1%40western-europe"):
+        status, headers, body = fetch(base + path + ".json")
+        assert status == 200 and body == bytes(variant.mud_bytes), path
+        assert headers["Content-Type"] == "application/mud+json"
+        assert fetch(base + path + ".json", **{"If-None-Match": headers["ETag"]})[0] == 304
+    status, headers, signature = fetch(base + "/mud/acme/cam-1@western-europe.p7s")
+    assert status == 200 and headers["Content-Type"] == "application/pkcs7-signature"
+    (tmp_path / "v.json").write_bytes(body)
+    (tmp_path / "v.p7s").write_bytes(signature)
+    (tmp_path / "ca.pem").write_bytes(fetch(base + "/.well-known/mudhub/aggregator.pem")[2])
+    assert openssl_cms_verify(tmp_path / "v.p7s", tmp_path / "v.json", tmp_path / "ca.pem").returncode == 0
