@@ -73,22 +73,29 @@ def _file(
     """The file (or its .p7s) of `scope`; with `?region=` (or `region`, from the path) the
     variant of that region when it has one, else the global file."""
     asked = request.GET.get("region") if region is None else region
-    served = None
+    slug = None
     if asked is not None:
         slug = region_resolve(asked)
         if region is not None and slug != region:  # a variant's own path names its slug, nothing else
             return _not_found(manufacturer, model, variant_scope(scope, region))
         if slug is None:
             return _unknown_region()
-        served = served_file_get(
-            manufacturer_slug=manufacturer, model_slug=model, scope=variant_scope(scope, slug), signature=signature
+    # The global file first: a variant exists only beside it, and knowing it does bounds what
+    # is remembered as absent to real models' regions.
+    served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=scope, signature=signature)
+    if served is None:
+        return _not_found(manufacturer, model, scope if slug is None else variant_scope(scope, slug))
+    if slug is not None:
+        variant = served_file_get(
+            manufacturer_slug=manufacturer,
+            model_slug=model,
+            scope=variant_scope(scope, slug),
+            signature=signature,
+            remember_absent=True,
         )
-        if served is None and region is not None:  # a variant's own path serves that variant only
+        if variant is None and region is not None:  # a variant's own path serves that variant only
             return _not_found(manufacturer, model, variant_scope(scope, slug))
-    if served is None:
-        served = served_file_get(manufacturer_slug=manufacturer, model_slug=model, scope=scope, signature=signature)
-    if served is None:
-        return _not_found(manufacturer, model, scope)
+        served = variant or served
     return _serve(request, served, SIGNATURE_MEDIA_TYPE if signature else MUD_MEDIA_TYPE)
 
 

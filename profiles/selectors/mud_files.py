@@ -38,15 +38,26 @@ def served_signature_key(file_key: str) -> str:
     return file_key + ".p7s"
 
 
+# What a cache holds for a file known not to be served (a region without a variant): the
+# fallback to the global file then costs no database query either. Publishing overwrites it.
+_ABSENT = ServedFile(etag="", body=b"", max_age=0)
+
 # key -> (monotonic expiry, file): this process's short-lived copy of what it served.
 _MEMORY: dict[str, tuple[float, ServedFile]] = {}
 _MEMORY_MAX = 4096
 
 
 def served_file_get(
-    *, manufacturer_slug: str, model_slug: str, scope: str = LATEST, signature: bool = False
+    *,
+    manufacturer_slug: str,
+    model_slug: str,
+    scope: str = LATEST,
+    signature: bool = False,
+    remember_absent: bool = False,
 ) -> ServedFile | None:
-    """The served file, or with `signature` its detached signature (the .p7s)."""
+    """The served file, or with `signature` its detached signature (the .p7s). With
+    `remember_absent` (a regional variant, looked up once its global file is known to exist)
+    a file that is not served is remembered as such, like a served one."""
     key = served_file_key(manufacturer_slug, model_slug, scope)
     if signature:
         key = served_signature_key(key)
@@ -54,13 +65,13 @@ def served_file_get(
     if ttl > 0:
         held = _MEMORY.get(key)
         if held is not None and held[0] > time.monotonic():
-            return held[1]
-    served = _shared_get(key, manufacturer_slug, model_slug, scope, signature)
+            return held[1] if held[1].etag else None
+    served = _shared_get(key, manufacturer_slug, model_slug, scope, signature, remember_absent)
     if served is not None and ttl > 0:
         if len(_MEMORY) >= _MEMORY_MAX:
             _MEMORY.clear()
         _MEMORY[key] = (time.monotonic() + ttl, served)
-    return served
+    return served if served is not None and served.etag else None
 
 
 def served_file_forget(key: str) -> None:
@@ -68,7 +79,9 @@ def served_file_forget(key: str) -> None:
     _MEMORY.pop(key, None)
 
 
-def _shared_get(key: str, manufacturer_slug: str, model_slug: str, scope: str, signature: bool) -> ServedFile | None:
+def _shared_get(
+    key: str, manufacturer_slug: str, model_slug: str, scope: str, signature: bool, remember_absent: bool = False
+) -> ServedFile | None:
     try:
         hit = cache.get(key)
     except Exception:
@@ -87,8 +100,11 @@ def _shared_get(key: str, manufacturer_slug: str, model_slug: str, scope: str, s
         .first()
     )
     if row is None or not row[1]:
-        return None
-    served = ServedFile(etag=row[0], body=bytes(row[1]), max_age=row[2] * 3600)
+        if not remember_absent:
+            return None
+        served = _ABSENT
+    else:
+        served = ServedFile(etag=row[0], body=bytes(row[1]), max_age=row[2] * 3600)
     try:
         cache.set(key, served, timeout=settings.MUDHUB_MUD_FILE_CACHE_SECONDS)
     except Exception:

@@ -294,3 +294,20 @@ def test_the_api_reads_a_variants_consensus_versions_and_diffs(regional_model, a
         response = api.get(f"{base}/{path}?region=ZZ")
         assert response.status_code == 400, path
         assert [e["path"] for e in response.json()["errors"]] == ["/region"]
+
+
+def test_a_region_is_served_from_the_cache_without_a_query_variant_or_not(
+    regional_model, api, auth_api, submit, django_assert_num_queries
+):
+    for query in ("?region=DE", "?region=JP", "?region=eastern-asia"):
+        first = api.get("/mud/acme/cam-1.json" + query)
+        api.get("/mud/acme/cam-1.p7s" + query)
+        with django_assert_num_queries(0):
+            again = api.get("/mud/acme/cam-1.json" + query)
+            signature = api.get("/mud/acme/cam-1.p7s" + query)
+        assert again.content == first.content and signature.status_code == 200
+    assert served(api, "?region=JP") == served(api)
+    # Evidence from Eastern Asia: its variant replaces the remembered absence at once.
+    submit_from(auth_api, submit, ["JP"], COMMON)
+    asia = ConsensusProfile.objects.get(scope="latest@eastern-asia", is_current=True)
+    assert served(api, "?region=JP")[1] == f'"{asia.etag}"' != served(api)[1]
