@@ -163,6 +163,41 @@ def test_a_member_votes_without_a_reload(web):
     watched.check()
 
 
+def test_the_pages_work_from_the_keyboard(web):
+    watched, base = web
+    page = watched.page
+    demo()
+    model = DeviceModel.objects.get(slug="smart-bulb-a19")
+    maria = Contributor.objects.get(user__username="member-maria")
+    backers = supporters_by_flow(model.pk)
+    candidates = ConsensusFlow.objects.filter(profile__device_model=model, profile__scope="latest",
+                                              profile__is_current=True, state="candidate")  # fmt: skip
+    target = next(row.flow.key for row in candidates.select_related("flow") if maria.pk not in backers[row.flow_id])
+    log_in(watched, base, "member-maria", DEMO_PASSWORD)
+    page.goto(f"{base}/devices/lumen-home/smart-bulb-a19/")
+    # The first Tab reaches the skip link, visibly; Enter on it puts the next Tab inside <main>.
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    expect(page.get_by_role("link", name="Skip to the content")).to_be_in_viewport()
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**#main")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('main') !== null") is True
+    # A vote from the keyboard: focus the button, press Enter; focus stays usable after the swap.
+    page.get_by_role("button", name=f"Vote against {target}", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("button", name=f"Vote against {target}", exact=True)).to_have_attribute(
+        "aria-pressed", "true"
+    )
+    assert Vote.objects.get(voter=maria).value == -1
+    page.get_by_role("button", name=f"Withdraw my vote on {target}", exact=True).focus()
+    page.keyboard.press(" ")
+    expect(page.get_by_role("status").filter(has_text="Vote withdrawn.")).to_be_visible()
+    assert not Vote.objects.filter(voter=maria).exists()
+    watched.check()
+
+
 def test_a_member_reports_someone_elses_submission(web):
     watched, base = web
     page = watched.page
