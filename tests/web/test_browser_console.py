@@ -135,3 +135,33 @@ def test_a_manufacturer_manages_members_states_on_a_flow_mirrors_withdraws_and_r
     page.set_viewport_size({"width": 390, "height": 800})  # and on a phone
     page.reload()
     watched.check()
+
+
+def test_a_moderator_adds_a_manufacturers_first_member_and_pins_its_certificate(web, tmp_path):
+    watched, base = web
+    page = watched.page
+    require_openssl()
+    submit(ContributorFactory(trust_level=3), payload(API))
+    acme = DeviceModel.objects.get().manufacturer
+    moderator, first = ContributorFactory(trust_level=3, is_moderator=True), ContributorFactory(trust_level=0)
+    log_in(watched, base, moderator.user.username, "correct horse battery staple")
+    page.get_by_role("link", name="Manufacturer console").click()
+    watched.check()
+    page.get_by_label("Manufacturer").select_option(label="Acme")
+    page.get_by_role("button", name="Open its console").click()
+    page.wait_for_url(f"{base}/manufacturers/acme/console/")
+    expect(page.get_by_role("note")).to_contain_text("You see this console as a moderator")
+    watched.check()
+    page.get_by_label("Username to add").fill(first.user.username)
+    page.get_by_role("button", name="Add the member").click()
+    expect(page.get_by_role("status")).to_have_text(f"{first.user.username} is now a member.")
+    member = ManufacturerMember.objects.get(manufacturer=acme)
+    assert (member.contributor, member.added_by) == (first, moderator)
+    ca = Pki(tmp_path).ca("Acme Devices CA")
+    page.get_by_label("Certificate (PEM)").fill(ca.pem.decode())
+    page.get_by_role("button", name="Pin the certificate").click()
+    expect(page.get_by_role("status")).to_have_text("The certificate is pinned.")
+    assert SigningCertificate.objects.get(manufacturer=acme).pinned_by == moderator
+    decisions = ManufacturerDecision.objects.filter(manufacturer=acme)
+    assert sorted(decisions.values_list("kind", "as_moderator")) == [("certificate_pin", True), ("member_add", True)]
+    watched.check()

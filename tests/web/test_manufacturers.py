@@ -37,11 +37,40 @@ def member_client(client, manufacturer):
     return person
 
 
-def test_only_members_open_the_console(client, acme):
-    client.force_login(ContributorFactory(trust_level=3, is_moderator=True).user)
+def test_only_members_and_moderators_open_the_console(client, acme):
+    client.force_login(ContributorFactory(trust_level=3).user)
     response = client.get("/manufacturers/acme/console/")
     assert response.status_code == 403
-    assert "Only members of Acme may do this" in response.content.decode()
+    assert "Only members of Acme or a moderator may do this." in response.content.decode()
+    assert client.post("/manufacturers/acme/console/", {"action": "member_add", "username": "x"}).status_code == 403
+    assert not ManufacturerMember.objects.exists()
+
+
+def test_a_moderator_adds_the_first_member_and_sees_no_claim_token(client, acme):
+    ManufacturerDomain.objects.create(manufacturer=acme, domain="acme.test", token="secret-token-42")
+    moderator = ContributorFactory(trust_level=3, is_moderator=True)
+    client.force_login(moderator.user)
+    # The list page opens any manufacturer's console for a moderator.
+    assert 'option value="acme"' in client.get("/manufacturers/").content.decode()
+    response = client.get("/manufacturers/?manufacturer=acme")
+    assert response.status_code == 302 and response["Location"] == "/manufacturers/acme/console/"
+    body = client.get("/manufacturers/acme/console/").content.decode()
+    assert "You see this console as a moderator" in body
+    assert "secret-token-42" not in body and 'value="upload"' not in body and 'value="statement"' not in body
+    first = ContributorFactory()
+    response = client.post("/manufacturers/acme/console/", {"action": "member_add", "username": first.user.username})
+    assert response.status_code == 302 and response["Location"] == "/manufacturers/acme/console/"
+    member = ManufacturerMember.objects.get()
+    assert (member.contributor, member.added_by) == (first, moderator)
+    decision = ManufacturerDecision.objects.get()
+    assert (decision.kind, decision.as_moderator) == ("member_add", True)
+    # What only members do stays refused, with the service's reason.
+    model = DeviceModel.objects.get()
+    statement = {"action": "statement", "device_model": model.pk, "flow": "any", "verdict": "allow"}
+    refused = client.post("/manufacturers/acme/console/", statement)
+    assert refused.status_code == 403
+    assert "Only members of Acme may do this for it." in refused.content.decode()
+    assert not FlowStatement.objects.exists()
 
 
 def test_a_member_sees_the_console_and_the_list_names_it(client, acme):

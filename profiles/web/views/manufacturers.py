@@ -16,6 +16,7 @@ from profiles.errors import DomainError, NotFound, problem
 from profiles.models import (
     Discrepancy,
     FlowStatement,
+    Manufacturer,
     ManufacturerDomain,
     ManufacturerMember,
     SignedProfile,
@@ -24,7 +25,13 @@ from profiles.models import (
 from profiles.selectors import manufacturers as select
 from profiles.services import certificates, domain_claims, mirroring, signed_profiles, statements
 from profiles.services.accounts import contributor_for
-from profiles.services.manufacturers import manufacturer_get, member_add, member_remove, member_required
+from profiles.services.manufacturers import (
+    is_member,
+    manufacturer_get,
+    member_add,
+    member_or_moderator_required,
+    member_remove,
+)
 from profiles.web.pages import page
 
 
@@ -32,8 +39,19 @@ from profiles.web.pages import page
 @require_GET
 @page
 def my_manufacturers(request: HttpRequest) -> HttpResponse:
-    rows = ManufacturerMember.objects.filter(contributor=contributor_for(request.user)).select_related("manufacturer")
-    return render(request, "web/manufacturers.html", {"memberships": rows.order_by("manufacturer__name")})
+    """The manufacturers one acts for; a moderator also opens any manufacturer's console."""
+    person = contributor_for(request.user)
+    rows = ManufacturerMember.objects.filter(contributor=person).select_related("manufacturer")
+    wanted = request.GET.get("manufacturer", "")
+    if person.is_moderator and wanted:
+        return redirect("web:manufacturer-console", slug=manufacturer_get(slug=wanted).slug)
+    context = {
+        "memberships": rows.order_by("manufacturer__name"),
+        "all_manufacturers": Manufacturer.objects.order_by("name").values_list("slug", "name")
+        if person.is_moderator
+        else [],
+    }
+    return render(request, "web/manufacturers.html", context)
 
 
 def _claims(manufacturer: Any) -> list[dict[str, Any]]:
@@ -192,7 +210,10 @@ def _statement_context(manufacturer: Any, wanted: Any) -> dict[str, Any]:
 @page
 def console(request: HttpRequest, slug: str) -> HttpResponse:
     manufacturer = manufacturer_get(slug=slug)
-    actor = member_required(actor=contributor_for(request.user), manufacturer=manufacturer)
+    actor = contributor_for(request.user)
+    # Members use all of it; a moderator who is not one manages members and certificates (what
+    # the services let a moderator do) and sees no claim tokens. Anyone else: 403.
+    as_moderator = member_or_moderator_required(actor=actor, manufacturer=manufacturer)
     if request.htmx and request.htmx.target == "statement-form":  # type: ignore[attr-defined]
         # The model chosen for a statement changed: only the form with that model's flows.
         context = _statement_context(manufacturer, request.GET.get("statement_model"))
@@ -204,7 +225,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         except DomainError as exc:
             error = exc
         else:
-            if not ManufacturerMember.objects.filter(manufacturer=manufacturer, contributor=actor).exists():
+            if not as_moderator and not is_member(contributor=actor, manufacturer=manufacturer):
                 return redirect("web:manufacturers")  # one removed oneself
             return redirect("web:manufacturer-console", slug=slug)
     wanted = request.POST.get("device_model") if request.POST.get("action") == "statement" else None
@@ -212,7 +233,9 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "manufacturer": manufacturer,
         "members": select.members_list(manufacturer=manufacturer),
         "me": actor,
-        "claims": _claims(manufacturer),
+        "as_moderator": as_moderator,
+        "claims": [] if as_moderator else _claims(manufacturer),
+        "verified_domains": select.verified_domains(manufacturer=manufacturer),
         "certificates": select.certificates_list(manufacturer=manufacturer),
         "profiles": select.signed_profiles_list(manufacturer=manufacturer).select_related("device_model"),
         "models": manufacturer.device_models.order_by("name"),
