@@ -25,4 +25,5 @@ urlpatterns = [
     path("manufacturers/<slug:slug>/console/", manufacturers.console, name="manufacturer-console"),
     path("moderation/", trust.moderation, name="moderation"),
     path("moderation/decide/", trust.decide, name="decide"),
+    path("moderation/login-lockouts/lift/", trust.lift_lockout, name="lift-lockout"),
 ]

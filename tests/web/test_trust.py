@@ -59,3 +59,48 @@ def test_a_decision_without_a_reason_is_refused_with_the_problem(client):
     assert response.status_code == 400
     assert "every decision gives its reason" in response.content.decode()
     assert not ModerationDecision.objects.exists()
+
+
+def test_a_moderator_decides_on_an_account_from_its_page(client):
+    person = ContributorFactory(trust_level=2)
+    name = person.user.username
+    client.force_login(ContributorFactory(trust_level=1).user)
+    assert "Moderate this account" not in client.get(f"/contributors/{name}/").content.decode()
+    moderator = ContributorFactory(trust_level=3, is_moderator=True)
+    client.force_login(moderator.user)
+    page = client.get(f"/contributors/{name}/").content.decode()
+    assert 'value="grant_tl3">Grant trusted (TL3)</button>' in page and 'value="suspend"' in page
+    refused = client.post("/moderation/decide/", {"contributor": name, "kind": "suspend", "reason": ""})
+    assert refused.status_code == 400 and "every decision gives its reason" in refused.content.decode()
+    assert "Moderate this account" in refused.content.decode()  # the contributor's page, with the problem
+    response = client.post("/moderation/decide/", {"contributor": name, "kind": "suspend", "reason": "spam wave"})
+    assert response.status_code == 302 and response["Location"] == f"/contributors/{name}/"
+    decision = ModerationDecision.objects.get()
+    assert (decision.kind, decision.contributor, decision.moderator, decision.reason) == (
+        "suspend", person, moderator, "spam wave"
+    )  # fmt: skip
+    person.refresh_from_db()
+    assert person.suspended
+    assert "Recorded: suspend an account." in client.get(f"/contributors/{name}/").content.decode()
+
+
+def test_a_moderator_lifts_a_login_lockout_and_the_person_logs_in(client, settings):
+    person = ContributorFactory()
+    name = person.user.username
+    for _ in range(settings.MUDHUB_LOGIN_FAILURES_PER_USERNAME):
+        client.post("/accounts/login/", {"username": name, "password": "wrong"})
+    right = {"username": name, "password": "correct horse battery staple"}
+    assert client.post("/accounts/login/", right).status_code == 429
+    client.force_login(ContributorFactory(trust_level=3, is_moderator=True).user)
+    bad = client.post("/moderation/login-lockouts/lift/", {"network": "not an address"})
+    assert bad.status_code == 400 and "<code>/network</code> an IPv4 or IPv6 address" in bad.content.decode()
+    response = client.post("/moderation/login-lockouts/lift/", {"username": name})
+    assert response.status_code == 302
+    assert f"Lifted the lockout of {name}." in client.get("/moderation/").content.decode()
+    client.logout()
+    assert client.post("/accounts/login/", right).status_code == 302
+
+
+def test_only_moderators_lift_lockouts(client):
+    client.force_login(ContributorFactory(trust_level=3).user)
+    assert client.post("/moderation/login-lockouts/lift/", {"username": "x"}).status_code == 403
