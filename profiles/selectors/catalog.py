@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from profiles import mud
-from profiles.consensus.bar import support_bar
+from profiles.consensus.bar import flow_bar
 from profiles.consensus.params import params_for_version
 from profiles.errors import DomainError, NotFound, problem
 from profiles.models import LATEST, ConsensusFlow, ConsensusProfile, DeviceModel, FirmwareVersion
@@ -178,7 +178,15 @@ class FlowView:
     support: float
     opposition: float
     groups: int
+    # the support rule 6.4 asks (the keep threshold's for a flow whose conditions held)
     bar: float
+    # groups with TL2+ support, and how many the class needs (T one, H two): support from
+    # TL0/TL1 accounts never makes up for a missing one
+    trusted_groups: int
+    trusted_groups_needed: int
+    # every number of rule 6.4 is met (support, groups, TL2+ groups, approval); the hold
+    # and a freeze are apart
+    bar_reached: bool
     lower_bound: float
     approved: bool
     frozen: bool
@@ -191,6 +199,15 @@ def flow_view(row: ConsensusFlow) -> FlowView:
     # The stored exposure is max(A, N_exp); only a larger value tells N_exp itself.
     exposure = row.exposure if row.exposure > row.support else 0.0
     params = params_for_version(str(prov.get("params_version", row.profile.params_version)))
+    bar = flow_bar(
+        row.risk_class,
+        opposition=round(row.opposition, 3),
+        exposure=round(exposure, 3),
+        params=params,
+        was_met=bool(prov.get("was_met")),
+    )
+    trusted_groups = int(prov.get("K2", 0))
+    approved = bool(prov.get("approved"))
     return FlowView(
         key=row.flow.key,
         direction=spec["direction"],
@@ -208,11 +225,14 @@ def flow_view(row: ConsensusFlow) -> FlowView:
         support=round(row.support, 2),
         opposition=round(row.opposition, 2),
         groups=row.groups,
-        bar=support_bar(
-            row.risk_class, opposition=round(row.opposition, 3), exposure=round(exposure, 3), params=params
+        bar=bar.support,
+        trusted_groups=trusted_groups,
+        trusted_groups_needed=bar.trusted_groups,
+        bar_reached=bar.reached(
+            support=row.support, groups=row.groups, trusted_groups=trusted_groups, approved=approved
         ),
         lower_bound=round(row.lower_bound, 3),
-        approved=bool(prov.get("approved")),
+        approved=approved,
         frozen=bool(prov.get("frozen")),
     )
 
