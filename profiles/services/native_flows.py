@@ -9,13 +9,21 @@ A port is a number (equality), {"operator": "lte"|"gte"|"eq"|"neq", "port": N} o
 {"lower": N, "upper": M}. Values are normalised exactly as the MUD codec does (lower-case
 IDNA host names, prefixes with host bits cleared), so a flow sent natively and the same flow
 in a MUD file are one flow.
+
+A submission's list is read as the MUD codec imports a file (`native_flows_read`): a
+to-device TCP flow that names the peer's source port and no `initiated`, sent beside the
+device-initiated request to that peer and port, is that request's reply and gets
+`initiated: from-device`, with the warning `tcp-reply-paired` (`profiles.mud.replies`).
+The reason is the codec's: a reply is not a flow the Internet may initiate, and the
+pairing only narrows what the flow permits.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from profiles.errors import problem
+from profiles.errors import problem, problems_from
+from profiles.mud import replies
 from profiles.mud.flows import DIRECTIONS, FAMILIES, PEER_KINDS, VALUELESS_PEERS, Flow, PortMatch
 from profiles.mud.values import ValueProblem, canonical_host, canonical_mac, canonical_prefix, check_peer_uri
 
@@ -131,19 +139,40 @@ def _flow(item: Any) -> Flow:
     )
 
 
-def flows_from_native(items: Any, path: str = "/flows") -> tuple[frozenset[Flow], list[dict[str, str]]]:
-    """The flows of a native list, or every problem found in it (with its JSON pointer)."""
+def _read(items: Any, path: str) -> tuple[dict[Flow, str], list[dict[str, str]]]:
+    """Each flow of a native list with the JSON pointer of its first item, or the problems."""
     if not isinstance(items, list) or not items:
-        return frozenset(), [problem("wrong_type", path, "flows must be a non-empty list")]
+        return {}, [problem("wrong_type", path, "flows must be a non-empty list")]
     if len(items) > MAX_FLOWS:
-        return frozenset(), [problem("too_many_flows", path, f"at most {MAX_FLOWS} flows per submission")]
-    flows, problems = set(), []
+        return {}, [problem("too_many_flows", path, f"at most {MAX_FLOWS} flows per submission")]
+    flows: dict[Flow, str] = {}
+    problems = []
     for index, item in enumerate(items):
         try:
-            flows.add(_flow(item))
+            flows.setdefault(_flow(item), f"{path}/{index}")
         except _Bad as bad:
             where = f"{path}/{index}" + (f"/{bad.field}" if bad.field else "")
             problems.append(problem(bad.code, where, bad.message))
         except ValueError as exc:  # the Flow dataclass's own consistency checks
             problems.append(problem("invalid_flow", f"{path}/{index}", str(exc)))
-    return frozenset(flows), problems
+    return flows, problems
+
+
+def flows_from_native(items: Any, path: str = "/flows") -> tuple[frozenset[Flow], list[dict[str, str]]]:
+    """The flows of a native list exactly as written, or every problem found in it (with its JSON pointer)."""
+    flows, problems = _read(items, path)
+    return (frozenset(), problems) if problems else (frozenset(flows), [])
+
+
+def native_flows_read(
+    items: Any, path: str = "/flows"
+) -> tuple[frozenset[Flow], list[dict[str, str]], list[dict[str, str]]]:
+    """A submission's native list as mudhub imports it: (flows, warnings, problems).
+
+    As the codec's import of a MUD file, TCP replies sent beside their requests are paired
+    with them (a warning each); with any problem, no flow."""
+    flows, problems = _read(items, path)
+    if problems:
+        return frozenset(), [], problems
+    paired, warnings = replies.pair_replies(flows)
+    return frozenset(paired), problems_from(warnings), []

@@ -23,7 +23,7 @@ from profiles.services.catalog import device_model_resolve, firmware_resolve, ma
 from profiles.services.flows import flows_ensure
 from profiles.services.groups import merge_collector
 from profiles.services.moderation import decision_record, frozen_flow_ids
-from profiles.services.native_flows import flows_from_native
+from profiles.services.native_flows import native_flows_read
 from profiles.services.recompute import device_model_mark_dirty
 
 # A clock a little fast on the collector is not an error; a day in the future is.
@@ -51,10 +51,10 @@ def submission_content_read(payload: dict[str, Any]) -> tuple[SubmissionContent 
     if has_mud == has_flows:
         return None, [problem("content_required", "/", "send exactly one of 'mud' (a MUD file) or 'flows'")]
     if has_flows:
-        flows, problems = flows_from_native(payload["flows"])
+        flows, warnings, problems = native_flows_read(payload["flows"])
         if problems:
             return None, problems
-        return SubmissionContent("flows", flows, [], {}, len(flows)), []
+        return SubmissionContent("flows", flows, warnings, {}, len(flows)), []
     document = payload["mud"]
     # A double-encoded file (a JSON string holding the MUD JSON) is handed over as the
     # string; the codec recognises and unwraps it with a warning.

@@ -55,8 +55,19 @@ def back(peer_kind: str, peer: str, protocol: int, port: int) -> Flow:
     return Flow("to-device", "ipv4", peer_kind, peer, protocol=protocol, src_port=PortMatch.eq(port))
 
 
-def both(peer_kind: str, peer: str, protocol: int, port: int) -> list[Flow]:
-    return [out(peer_kind, peer, protocol, port), back(peer_kind, peer, protocol, port)]
+def both(peer_kind: str, peer: str, protocol: int, port: int) -> tuple[Flow, Flow]:
+    """A conversation: the request and its reply, which a capture sees together or not at all.
+    The reply of a TCP request is written as MUDgee writes it (no `initiated`); the import
+    pairs it with its request (profiles.mud.replies)."""
+    return out(peer_kind, peer, protocol, port), back(peer_kind, peer, protocol, port)
+
+
+# What a capture sees or misses as a unit: one flow, or a conversation's two halves.
+Unit = Flow | tuple[Flow, ...]
+
+
+def _flows(units: list[Unit]) -> list[Flow]:
+    return [flow for unit in units for flow in (unit if isinstance(unit, tuple) else (unit,))]
 
 
 def device_catalogue() -> list[dict[str, Any]]:
@@ -69,15 +80,15 @@ def device_catalogue() -> list[dict[str, Any]]:
             "model": "Smart Bulb A19",
             "firmware": ["2.1.0", "2.2.3"],
             "core": [
-                *both("dnsname", "api.lumenhome.example", 6, 443),
-                *both("dnsname", "ota.lumenhome.example", 6, 443),
+                both("dnsname", "api.lumenhome.example", 6, 443),
+                both("dnsname", "ota.lumenhome.example", 6, 443),
                 *ntp,
                 *dns,
                 out("local-networks", "", 17, 1900),
             ],
-            "regional": {r: both("dnsname", f"{r}.cdn.lumenhome.example", 6, 443) for r in REGIONS},
+            "regional": {r: [both("dnsname", f"{r}.cdn.lumenhome.example", 6, 443)] for r in REGIONS},
             "rare": [
-                *both("dnsname", "telemetry.adtrackr.example", 6, 443),
+                both("dnsname", "telemetry.adtrackr.example", 6, 443),
                 out("dnsname", "time.lumenhome.example", 17, 123),
             ],
         },
@@ -86,39 +97,39 @@ def device_catalogue() -> list[dict[str, Any]]:
             "model": "Indoor Camera 2K",
             "firmware": ["5.0.1"],
             "core": [
-                *both("dnsname", "device.vistacam.example", 6, 443),
-                *both("dnsname", "stream.vistacam.example", 6, 8883),
+                both("dnsname", "device.vistacam.example", 6, 443),
+                both("dnsname", "stream.vistacam.example", 6, 8883),
                 *ntp,
                 *dns,
-                *both("my-controller", "", 6, 554),
+                both("my-controller", "", 6, 554),
             ],
-            "regional": {r: both("dnsname", f"relay-{r}.vistacam.example", 17, 3478) for r in REGIONS},
-            "rare": [*both("dnsname", "p2p.cheapcloud.example", 17, 32100), out("network", "203.0.113.0/24", 6, 8000)],
+            "regional": {r: [both("dnsname", f"relay-{r}.vistacam.example", 17, 3478)] for r in REGIONS},
+            "rare": [both("dnsname", "p2p.cheapcloud.example", 17, 32100), out("network", "203.0.113.0/24", 6, 8000)],
         },
         {
             "manufacturer": "Plugwell",
             "model": "Energy Plug P2",
             "firmware": ["1.4"],
             "core": [
-                *both("dnsname", "mqtt.plugwell.example", 6, 8883),
+                both("dnsname", "mqtt.plugwell.example", 6, 8883),
                 *ntp,
                 *dns,
                 out("local-networks", "", 17, 5353),
                 back("local-networks", "", 17, 5353),
             ],
-            "regional": {r: both("dnsname", f"{r}.api.plugwell.example", 6, 443) for r in REGIONS},
+            "regional": {r: [both("dnsname", f"{r}.api.plugwell.example", 6, 443)] for r in REGIONS},
             "rare": [out("dnsname", "updates.plugwell-mirror.example", 6, 80)],
         },
     ]
 
 
 def observe(rng: random.Random, device: dict[str, Any], region: str) -> list[Flow]:
-    seen = [f for f in device["core"] if rng.random() < 0.85]  # a day's capture misses some flows
-    seen += [f for f in device["regional"][region] if rng.random() < 0.9]
-    seen += [f for f in device["rare"] if rng.random() < 0.12]
+    seen = [u for u in device["core"] if rng.random() < 0.85]  # a day's capture misses some flows
+    seen += [u for u in device["regional"][region] if rng.random() < 0.9]
+    seen += [u for u in device["rare"] if rng.random() < 0.12]
     if rng.random() < 0.25:  # the resolver answered with an address the collector pinned
         seen.append(out("network", f"198.51.100.{rng.randrange(1, 250)}/32", 6, 443))
-    return seen or list(device["core"][:1])
+    return _flows(seen or device["core"][:1])
 
 
 def native(flow: Flow) -> dict[str, Any]:
