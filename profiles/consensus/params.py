@@ -7,7 +7,7 @@ must also give the set a new version string (`dataclasses.replace(DEFAULT_PARAMS
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from profiles.mud import resolvers
@@ -71,6 +71,10 @@ class ConsensusParams:
 
     # Step 4: exposure.
     window_normaliser_hours: float = 168.0
+    # The lowest trust level whose observations count towards the exposure N_exp. The
+    # crowd's silence about a flow weighs against it as opposition does, and opposition
+    # (a down-vote) takes a TL2+ member; 0 is the first parameter sets' meaning.
+    exposure_min_level: int = 0
 
     # Step 5: statistics.
     lb_percentile: float = 0.10
@@ -135,12 +139,18 @@ PARAMS_2026_11_28 = ConsensusParams(
     ),
 )
 
-DEFAULT_PARAMS = PARAMS_2026_11_28
+# Issue 9, the crowd's silence: only TL2+ members' observations make the exposure that the
+# Wilson condition weighs a flow against. In 2026-11-28, 120 aged TL1 accounts (R = 0.5),
+# each submitting the model without a flow, took out of the served file a T flow that three
+# TL3 members had seen: silence decided what a vote of theirs could not.
+PARAMS_2026_11_28_2 = replace(PARAMS_2026_11_28, version="2026-11-28.2", exposure_min_level=2)
+
+DEFAULT_PARAMS = PARAMS_2026_11_28_2
 
 # Every parameter set a stored consensus may name, so a provenance row can be re-derived
 # from its `params_version` alone. Add a new set here; never change a published one.
 PARAMS_BY_VERSION: dict[str, ConsensusParams] = {
-    params.version: params for params in (PARAMS_2026_11_1, PARAMS_2026_11_28)
+    params.version: params for params in (PARAMS_2026_11_1, PARAMS_2026_11_28, PARAMS_2026_11_28_2)
 }
 
 

@@ -235,7 +235,9 @@ def compute_support(prepared: Prepared, named: BoolArray, params: ConsensusParam
     for (_, column), total in opposition.items():
         support.b_milli[column] += min(total, cap)
 
-    # Step 4: exposure, from every group with an observation that counts for this firmware.
-    exposure_terms = np.rint(exposure * w_allow * MILLI).astype(np.int64)
+    # Step 4: exposure, from every group with an observation that counts for this firmware,
+    # by its members at params.exposure_min_level or above.
+    w_exposure = np.where(levels >= params.exposure_min_level, w_allow, 0.0)
+    exposure_terms = np.rint(exposure * w_exposure * MILLI).astype(np.int64)
     support.exposure_milli = int(np.minimum(_group_rows(exposure_terms, row_groups, len(groups)), cap).sum())
     return support

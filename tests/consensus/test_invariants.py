@@ -18,6 +18,7 @@ from profiles.consensus import (
     compute,
     result_bytes,
 )
+from profiles.consensus.params import params_for_version
 from profiles.consensus.result import ConsensusResult
 from profiles.mud.flows import Flow
 from tests.consensus.factories import (
@@ -29,10 +30,12 @@ from tests.consensus.factories import (
     POOL,
     THIRD,
     THIRD_CDN,
+    VENDOR,
     allowed,
     crowds,
     firmware_st,
     flows_st,
+    long_held,
     member,
     profile,
     seen,
@@ -220,6 +223,84 @@ def test_tl0_accounts_alone_never_change_the_allowed_set(inp: ConsensusInput, n:
     )
     more = with_more(inp, contributors=newcomers, observations=observations, votes=votes)
     assert allowed(compute(more)) == allowed(compute(inp))
+
+
+@SETTINGS
+@given(
+    crowds(),
+    st.lists(flows_st, min_size=2, max_size=6),
+    st.sampled_from((1, 5, 40, 120, 300)),
+    st.lists(flows_st, min_size=1, max_size=4),
+    st.data(),
+)
+def test_no_number_of_tl0_or_tl1_accounts_takes_a_flow_out_of_the_served_file(
+    inp: ConsensusInput, members: list[frozenset[Flow]], n: int, reports: list[frozenset[Flow]], data: st.DataObject
+) -> None:
+    """Invariant 3, silence: TL0/TL1 accounts that submit the model without a flow (full-week
+    windows, groups of their own or joined to existing ones) never demote it; their reports
+    only add support to what they did report (invariant 2). The crowd has a few full TL3
+    members whose flows have held, so that it serves T and V flows to take out."""
+    trusted = tuple(member(f"tl3-{i}", 3, 1.0) for i in range(len(members)))
+    inp = with_more(
+        inp,
+        contributors=trusted,
+        observations=tuple(
+            seen(f"tl3-s{i}", c.id, flows) for i, (c, flows) in enumerate(zip(trusted, members, strict=True))
+        ),
+    )
+    inp = replace(inp, condition_since={**long_held(POOL), **inp.condition_since})
+    # A few kinds of account, cycled over the n accounts (drawing each one would overrun
+    # hypothesis's budget at hundreds): (level, R, joins an existing group or has its own).
+    groups = [c.group for c in inp.contributors]
+    kinds = data.draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from((1, 0)),
+                st.sampled_from((1.0, 0.9, 0.5)),
+                st.one_of(st.none(), st.none(), st.none(), st.sampled_from(groups)),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    accounts = tuple(
+        ContributorSnapshot(f"low-{i}", level, reputation, group or f"low-group-{i}")
+        for i, (level, reputation, group) in ((i, kinds[i % len(kinds)]) for i in range(n))
+    )
+    # Silent about one flow above all (else their own reports of it would support it), most
+    # often a T flow: V has no Wilson condition for silence to act on.
+    silent = data.draw(st.sampled_from((THIRD, THIRD_CDN, *POOL)))
+    reports = [report - {silent} or frozenset({THIRD if silent != THIRD else VENDOR}) for report in reports]
+    firmware = data.draw(firmware_st)
+    observations = tuple(
+        Observation(f"low-s{i}", c.id, firmware, AS_OF, 168.0, reports[i % len(reports)])
+        for i, c in enumerate(accounts)
+    )
+    before = allowed(compute(inp))
+    assert before <= allowed(compute(with_more(inp, contributors=accounts, observations=observations)))
+
+
+def test_silence_of_aged_tl1_accounts_took_a_served_flow_out_before_2026_11_28_2() -> None:
+    """The attack the exposure rule closes: three TL3 members serve a T flow; 150 aged TL1
+    accounts (R = 0.5, groups of their own, full-week windows) submit the model without it."""
+    people = [member(f"t{i}", 3, 1.0) for i in range(3)] + [member(f"b{i}", 1, 0.5) for i in range(150)]
+    observations = [seen(f"s-t{i}", f"t{i}", [THIRD_CDN, THIRD]) for i in range(3)]
+    observations += [seen(f"s-b{i}", f"b{i}", [THIRD]) for i in range(150)]
+    inp = ConsensusInput(
+        model_id="m",
+        firmware="latest",
+        as_of=AS_OF,
+        context=CONTEXT,
+        contributors=tuple(people),
+        observations=tuple(observations),
+        condition_since={THIRD_CDN.key: AS_OF - timedelta(days=30)},
+    )
+    states = {}
+    for version in ("2026-11-28", "2026-11-28.2"):
+        row = compute(replace(inp, params=params_for_version(version))).decision(THIRD_CDN.key)
+        assert row is not None and row.risk_class == "T"
+        states[version] = (row.state, round(row.exposure))
+    assert states == {"2026-11-28": ("CANDIDATE", 40), "2026-11-28.2": ("ALLOWED", 3)}
 
 
 @SETTINGS

@@ -103,3 +103,43 @@ def test_fifty_fresh_and_a_hundred_aged_tl1_accounts_neither_serve_the_domain_no
         row = ConsensusFlow.objects.get(profile__is_current=True, profile__scope="latest", flow__key=ATTACK_KEY)
         assert row.risk_class == "T" and row.provenance["K2"] == 0
         assert row.groups >= 100  # every aged TL1 account is a group of its own: numbers alone
+
+
+def test_a_hundred_and_fifty_aged_tl1_accounts_that_leave_flows_out_take_none_from_the_served_file(auth_api):
+    """Silence, the other push: three TL3 members serve the model's flows; a week later 150
+    aged TL1 accounts (R = 0.5, groups of their own, full-week windows) each submit the model
+    without its two third-party flows. Under `2026-11-28` their exposure (N = 40.5) took both
+    out of the file (W = 0.036 < 0.05); only TL2+ observations make the exposure now, as only
+    TL2+ members may vote against a flow."""
+    start = timezone.now().replace(microsecond=0) - timedelta(days=20)
+    with time_machine.travel(start, tick=False) as clock:
+        PeerDomain.objects.create(name="victim.example", first_seen=start - timedelta(days=90))
+        for _ in range(3):
+            response = auth_api(trust_level=3).post(
+                "/api/v1/submissions/", payload(*HONEST, **MODEL, **window(start, 7)), format="json"
+            )
+            assert response.status_code == 201, response.content
+        recompute()
+        clock.move_to(start + timedelta(days=1, minutes=1))
+        recompute()
+        before = served()
+        assert len(before) == 3
+
+        push = start + timedelta(days=7)
+        clock.move_to(push)
+        for _ in range(150):
+            client = auth_api(trust_level=1, age_days=40)
+            response = client.post("/api/v1/submissions/", payload(MDNS, **MODEL, **window(push, 7)), format="json")
+            assert response.status_code == 201, response.content
+        for days in (0, 1, 3):
+            clock.move_to(push + timedelta(days=days, minutes=1))
+            recompute()
+            assert served() == before
+        rows = ConsensusFlow.objects.filter(profile__is_current=True, profile__scope="latest")
+        third_party = rows.filter(risk_class="T")
+        assert third_party.count() == 2
+        # Their exposure is the three members' alone (n = A, slightly decayed): the TL1 accounts'
+        # silence counts for nothing.
+        assert {row.groups for row in third_party} == {3}
+        assert all(row.exposure == row.support < 3.0 for row in third_party)
+        assert rows.get(flow__key__contains="local-networks").groups == 153
