@@ -25,6 +25,13 @@ the mean of the per-case figures):
   the global file (with approvals), as the service does;
 - the naive merges of the other locations' flow sets: union, >= 2 locations, majority
   (more than half), intersection.
+
+Where precision goes: `false_positives_by_share` counts, for the automatic and the
+with-approvals files, the served flows the held-out location did not use, by the share of
+the other locations that did use them (at most a quarter, at most half, more than half). A
+flow more than half of the others used is served by majority vote too: no merge that keeps
+majority's recall can avoid it. `--cases` adds every case's false positives and misses
+(class, reason, groups, state, used by how many of the others) under "cases".
 """
 
 from __future__ import annotations
@@ -78,6 +85,13 @@ DEVICES: dict[str, dict[str, str]] = {
     },
     "lifx_bulb": {"hk_lifx_bulb": "HK", "uk_lifx_bulb": "GB", "us_lifx_bulb": "US"},
 }  # fmt: skip
+
+
+SHARES = ("quarter_or_less", "half_or_less", "more_than_half")
+
+
+def _share(share: float) -> str:
+    return SHARES[0] if share <= 0.25 else SHARES[1] if share <= 0.5 else SHARES[2]
 
 
 def load(folder: Path) -> frozenset[mud.Flow]:
@@ -145,6 +159,7 @@ def main() -> None:
         type=Path,
         default=ROOT.parent / "shared" / "datasets" / "mud-real" / "deepness-lab-iot-mud-locations",
     )
+    parser.add_argument("--cases", action="store_true", help="list every case's false positives and misses")
     args = parser.parse_args()
     converter = country_converter.CountryConverter()
 
@@ -155,6 +170,8 @@ def main() -> None:
     overall = {m: Score() for m in methods}
     per_device: dict[str, dict[str, object]] = {}
     regional_cases = 0
+    shares = {m: dict.fromkeys(SHARES, 0) for m in ("automatic", "with_approvals")}
+    cases: list[dict[str, object]] = []
     for device, locations in DEVICES.items():
         scores = {m: Score() for m in methods}
         files = {name: load(args.dataset / name) for name in locations}
@@ -201,6 +218,11 @@ def main() -> None:
                 keys = naive[method] if method in naive else {f.key for f in served[method].allowed_flows}
                 scores[method].add(keys, truth)
                 overall[method].add(keys, truth)
+            for method, buckets in shares.items():
+                for key in {f.key for f in served[method].allowed_flows} - truth:
+                    buckets[_share(counts[key] / len(others))] += 1
+            if args.cases:
+                cases.append(_case(device, held_out, len(others), counts, truth, served))
         per_device[device] = {"locations": len(locations), **{m: s.figures() for m, s in scores.items()}}
     print(
         json.dumps(
@@ -211,10 +233,35 @@ def main() -> None:
                 "cases_with_a_regional_variant": regional_cases,
                 "region_other_factor": DEFAULT_PARAMS.region_other_factor,
                 "overall": {m: s.figures() for m, s in overall.items()},
+                "false_positives_by_share": shares,
                 "per_device": per_device,
+                **({"cases": cases} if args.cases else {}),
             }
         )
     )
+
+
+def _case(
+    device: str, held_out: str, others: int, counts: dict[str, int], truth: set[str], served: dict[str, ConsensusResult]
+) -> dict[str, object]:
+    """One held-out location: what the automatic and with-approvals files got wrong, and why."""
+
+    def describe(result: ConsensusResult, key: str) -> dict[str, object]:
+        row = result.decision(key)
+        seen = {"flow": key, "used_by": f"{counts.get(key, 0)}/{others}"}
+        if row is None:
+            return {**seen, "state": "unseen"}
+        return {**seen, "class": f"{row.risk_class}/{row.risk_reason}", "groups": row.groups, "state": row.state}
+
+    out: dict[str, object] = {"device": device, "held_out": held_out}
+    for method in ("automatic", "with_approvals"):
+        result = served[method]
+        keys = {f.key for f in result.allowed_flows}
+        out[method] = {
+            "false_positives": [describe(result, k) for k in sorted(keys - truth)],
+            "misses": [describe(result, k) for k in sorted(truth - keys)],
+        }
+    return out
 
 
 if __name__ == "__main__":
