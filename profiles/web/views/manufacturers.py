@@ -244,7 +244,7 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "discrepancies": select.discrepancies_list(manufacturer=manufacturer),
         "answers": Discrepancy.State,
         "error": error,
-        "posted": request.POST if error else {},
+        "posted": request.POST if error and request.POST.get("action") == "statement" else {},
         "decisions": select.decisions_list(manufacturer=manufacturer)[:20],
         **_statement_context(manufacturer, wanted or request.GET.get("statement_model")),
     }
