@@ -11,6 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from profiles.models import ConsensusProfile, DeviceModel, FirmwareVersion, Manufacturer, Vote
+from profiles.services.moderation import decision_record
 from tests.factories import ContributorFactory
 from tests.helpers import flow, payload, settle
 from tests.web.data import submit
@@ -187,6 +188,21 @@ def test_a_member_withdraws_a_vote_without_spending_one(client, camera):
     assert not Vote.objects.exists()
     again = client.post("/devices/acme/cam-1/vote/", {"flow": key, "value": "withdraw"}, **HTMX)
     assert "You have no vote on this flow to withdraw." in again.content.decode()
+
+
+def test_a_vote_on_a_rejected_flow_comes_back_as_its_row_too(client, camera):
+    key = "from-device ipv4 dnsname=odd.example proto=6 dport=eq8080 init=from-device"
+    moderator = ContributorFactory(trust_level=3, is_moderator=True)
+    decision_record(moderator=moderator, kind="reject", reason="not this camera", device_model=camera, flow_key=key)
+    settle(camera.pk)
+    member = ContributorFactory(trust_level=2)
+    client.force_login(member.user)
+    page = client.get("/devices/acme/cam-1/").content.decode()
+    assert page.index(f'aria-label="Vote for {key}"') > page.index('id="rejected"')  # listed as rejected
+    response = client.post("/devices/acme/cam-1/vote/", {"flow": key, "value": "1"}, **HTMX)
+    body = response.content.decode()
+    assert body.lstrip().startswith("<tr>") and "<html" not in body  # the row, not a whole page in a row
+    assert "Vote recorded." in body and Vote.objects.get(voter=member).value == 1
 
 
 def test_pages_send_a_strict_content_security_policy(client):

@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRefresh
 
 from profiles.api.filters import DeviceModelFilter
 from profiles.api.throttles import VoteThrottle
@@ -189,8 +190,12 @@ def vote(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
         error = "; ".join(m for items in messages.values() for m in items) or exc.message
     context = _device_context(request, manufacturer, model)
     consensus = context["consensus"]
-    flow = next((f for f in [*consensus.served, *consensus.candidates] if f.key == key), None)
+    listed = [*consensus.served, *consensus.candidates, *consensus.discrepancies, *consensus.rejected]
+    flow = next((f for f in listed if f.key == key), None)
     context.update({"flow": flow, "vote_error": error, "vote_done": done, "vote_flow_key": key})
+    if flow is None and request.htmx:  # type: ignore[attr-defined]
+        # The row is gone (the recompute moved it out of every table): the whole page again.
+        return HttpResponseClientRefresh()
     if flow is None or not request.htmx:  # type: ignore[attr-defined]
         context["diff"] = None
         return render(request, "web/device_model.html", context)
