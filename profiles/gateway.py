@@ -36,9 +36,27 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 def _not_found(manufacturer: str, model: str, firmware: str) -> JsonResponse:
-    exists = DeviceModel.objects.filter(manufacturer__slug=manufacturer, slug=model).exists()
-    if not exists:
+    """404 for what was never served; 410 Gone for what a moderator withdrew or merged into
+    another model (`merged_into` then names the file to use instead)."""
+    found = (
+        DeviceModel.objects.filter(manufacturer__slug=manufacturer, slug=model)
+        .select_related("merged_into__manufacturer")
+        .first()
+    )
+    if found is None:
         body = error_body("unknown_device_model", f"No device model {manufacturer}/{model} is known.")
+    elif found.merged_into is not None:
+        target = found.merged_into
+        body = error_body("merged", f"{manufacturer}/{model} was merged into {target.manufacturer.slug}/{target.slug}.")
+        body["merged_into"] = {
+            "manufacturer": target.manufacturer.slug,
+            "model": target.slug,
+            "mud_url": target.mud_url_for(firmware),
+        }
+        return JsonResponse(body, status=410)
+    elif found.withdrawn_at is not None or firmware in found.withdrawn_scopes:
+        body = error_body("withdrawn", f"The file of {manufacturer}/{model} for {firmware} was withdrawn.")
+        return JsonResponse(body, status=410)
     else:
         body = error_body("no_consensus", f"No consensus of {manufacturer}/{model} for {firmware} is published yet.")
     return JsonResponse(body, status=404)

@@ -213,6 +213,11 @@ def _gateway_operation(
             "no such device model, or no consensus of it (or, at a variant's own path, no variant for that region) "
             "published yet (`code` says which)"
         ),
+        "410": {
+            "description": "a moderator withdrew the file (`code: withdrawn`) or merged the model into another "
+            "(`code: merged`, with `merged_into`)",
+            "content": {ERROR_MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/MudGone"}}},
+        },
         "503": {**_error(ERROR_DESCRIPTIONS["503"]), "headers": RETRY_AFTER_HEADER},
     }
     if not variant:
@@ -232,6 +237,28 @@ def _gateway_operation(
         "security": [{}],
         "responses": responses,
     }
+
+
+_MUD_GONE = {
+    "type": "object",
+    "description": "410: the file is no longer served (the shared error shape, and where to go instead)",
+    "properties": {
+        "code": {"type": "string", "description": "`withdrawn` or `merged`"},
+        "message": {"type": "string"},
+        "errors": {"type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+        "merged_into": {
+            "type": "object",
+            "description": "when merged: the model that replaces this one",
+            "properties": {
+                "manufacturer": {"type": "string"},
+                "model": {"type": "string"},
+                "mud_url": {"type": "string"},
+            },
+            "required": ["manufacturer", "model", "mud_url"],
+        },
+    },
+    "required": ["code", "message", "errors"],
+}
 
 
 def gateway_paths() -> dict[str, Any]:
@@ -258,6 +285,7 @@ def postprocess(result: dict[str, Any], generator: Any, request: Any, public: bo
     add_links(result)
     responses = result.setdefault("components", {}).setdefault("responses", {})
     responses["MethodNotAllowed"] = _error(ERROR_DESCRIPTIONS["405"])
+    result["components"].setdefault("schemas", {})["MudGone"] = _MUD_GONE
     return result
 
 

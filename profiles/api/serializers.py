@@ -50,13 +50,17 @@ class DeviceModelSerializer(serializers.ModelSerializer):
     manufacturer_id = serializers.IntegerField(read_only=True)
     mud_url = serializers.CharField(read_only=True)
     firmware_versions = serializers.SerializerMethodField()
+    withdrawn_scopes = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="firmware scopes a moderator withdrew"
+    )
 
     class Meta:
         model = DeviceModel
         fields = [
             "id", "name", "slug", "manufacturer", "manufacturer_id", "mud_url", "has_consensus",
-            "firmware_versions", "created_at", "updated_at",
+            "firmware_versions", "withdrawn_at", "withdrawn_scopes", "merged_into", "created_at", "updated_at",
         ]  # fmt: skip
+        read_only_fields = ["withdrawn_at", "merged_into"]
 
     def get_firmware_versions(self, obj: DeviceModel) -> list[str]:
         return [f.version for f in obj.firmware_versions.all()]

@@ -100,11 +100,17 @@ class DecisionSerializer(StrictInputMixin, serializers.ModelSerializer):
         queryset=DeviceModel.objects.all(), required=False, allow_null=True
     )
     submission = serializers.PrimaryKeyRelatedField(queryset=Submission.objects.all(), required=False, allow_null=True)
+    merged_into = serializers.IntegerField(
+        source="merged_into_id",
+        read_only=True,
+        allow_null=True,
+        help_text="a merge_model decision: the model `device_model` was merged into",
+    )
 
     class Meta:
         model = ModerationDecision
         fields = ["id", "kind", "moderator", "device_model", "flow", "firmware", "contributor", "submission",
-                  "reason", "created_at"]  # fmt: skip
+                  "merged_into", "reason", "created_at"]  # fmt: skip
         read_only_fields = ["created_at"]
         # The service checks what each kind needs and lists every problem at once.
         extra_kwargs = {"reason": {"required": False, "allow_blank": True}}

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from profiles.api import auth, catalog, export, manufacturers, root, status, submissions, trust
+from profiles.api import auth, catalog, curation, export, manufacturers, root, status, submissions, trust
 
 app_name = "api"
 
@@ -89,6 +89,9 @@ urlpatterns = [
         manufacturers.DiscrepancyResponseView.as_view(),
         name="device-model-discrepancy-response",
     ),
+    path("device-models/<id:pk>/withdraw/", curation.WithdrawView.as_view(), name="device-model-withdraw"),
+    path("device-models/<id:pk>/restore/", curation.RestoreView.as_view(), name="device-model-restore"),
+    path("device-models/<id:pk>/merge/", curation.MergeView.as_view(), name="device-model-merge"),
     path("device-models/<id:pk>/statements/", manufacturers.StatementsView.as_view(), name="device-model-statements"),
     *router.urls,
 ]

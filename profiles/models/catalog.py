@@ -91,6 +91,12 @@ class DeviceModel(models.Model):
     recompute_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Denormalised for the catalogue filter: the latest consensus serves at least one flow.
     has_consensus = models.BooleanField(default=False, db_index=True)
+    # A moderator's withdrawal (profiles/services/curation.py): with `withdrawn_at` nothing of
+    # the model is served or published; `withdrawn_scopes` are single firmware scopes withdrawn.
+    # `merged_into`: the model was a duplicate of that one, which took its inputs and name.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_scopes = models.JSONField(default=list, blank=True)
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="merged_from")
 
     class Meta:
         ordering = ["manufacturer__slug", "slug"]

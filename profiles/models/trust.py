@@ -86,10 +86,15 @@ class ModerationDecision(models.Model):
         SUSPEND = "suspend", "suspend an account"
         DISMISS_REPORT = "dismiss_report", "dismiss a report on a submission"
         REJECT_SUBMISSION = "reject_submission", "reject a reported submission"
+        WITHDRAW_MODEL = "withdraw_model", "stop serving a device model (or one firmware scope)"
+        RESTORE_MODEL = "restore_model", "serve a withdrawn device model (or scope) again"
+        MERGE_MODEL = "merge_model", "merge a duplicate device model into another"
 
     FLOW_KINDS = frozenset({"approve", "reject", "reject_malicious", "freeze", "unfreeze"})
     ACCOUNT_KINDS = frozenset({"grant_tl3", "revoke_tl3", "suspend"})
     SUBMISSION_KINDS = frozenset({"dismiss_report", "reject_submission"})
+    # Recorded by profiles/services/curation.py through the device model's own endpoints.
+    MODEL_KINDS = frozenset({"withdraw_model", "restore_model", "merge_model"})
 
     kind = models.CharField(max_length=24, choices=Kind.choices)
     # None for decisions the system takes itself (a burst freeze).
@@ -98,6 +103,8 @@ class ModerationDecision(models.Model):
     flow = models.ForeignKey(Flow, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     firmware = models.CharField(max_length=100, blank=True, default="")
     contributor = models.ForeignKey(Contributor, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    # A merge_model decision: the model `device_model` was merged into.
+    merged_into = models.ForeignKey(DeviceModel, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     reason = models.CharField(max_length=1000)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)

@@ -57,6 +57,13 @@ def decision_record(
         raise DomainError("not_a_moderator", "Only moderators record decisions.", status=403)
     if kind not in Kind.values:
         raise DomainError("invalid_input", "Unknown decision.", problems=[problem("invalid_choice", "/kind", kind)])
+    if kind in ModerationDecision.MODEL_KINDS:
+        action = {"withdraw_model": "withdraw", "restore_model": "restore", "merge_model": "merge"}[kind]
+        raise DomainError(
+            "invalid_input",
+            f"A {kind} decision is recorded by POST /api/v1/device-models/{{id}}/{action}/.",
+            problems=[problem("invalid_choice", "/kind", f"{kind} is recorded by the model's {action} endpoint")],
+        )
     problems = _problems(
         kind, device_model=device_model, flow_key=flow_key, contributor=contributor, submission=submission
     )

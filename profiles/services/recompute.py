@@ -217,6 +217,13 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     return profile
 
 
+def _last_version(inputs: ModelInputs, scope: str) -> int:
+    """The newest version number of a scope with no current version: 0, or the version before a
+    withdrawal (a restored scope continues its numbering)."""
+    versions = ConsensusProfile.objects.filter(device_model=inputs.device_model, scope=scope)
+    return versions.aggregate(v=Max("version"))["v"] or 0
+
+
 # What a flow's new state means for its supporters (CONSENSUS.md, "Ledger events").
 ALLOWED, REJECTED, MANUFACTURER_REJECTED = "allowed", "rejected", "manufacturer_rejected"
 
@@ -304,6 +311,12 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     as_of = as_of or computed_at
     model = DeviceModel.objects.select_for_update().select_related("manufacturer").get(pk=device_model_id)
     generation = model.inputs_generation
+    if model.withdrawn_at is not None:
+        # Withdrawn or merged by a moderator (services/curation.py): nothing is published.
+        DeviceModel.objects.filter(pk=model.pk, inputs_generation=generation).update(
+            dirty_since=None, recompute_due_at=None
+        )
+        return RecomputeOutcome(device_model_id=model.pk, scopes={}, published=[])
     inputs = consensus_inputs_get(device_model=model)
     published: list[int] = []
     versions: dict[str, int] = {}
@@ -326,7 +339,10 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
         for scope in inputs.scopes
     ]
     results = engine.compute_scopes(scope_inputs)
+    withdrawn = set(model.withdrawn_scopes)
     for scope, result in zip(inputs.scopes, results, strict=True):
+        if scope in withdrawn:
+            continue
         profile = _store(inputs, scope, result, computed_at)
         # Reputation and discrepancies follow the global consensus; a variant only re-weighs it.
         regional = scope in inputs.variants

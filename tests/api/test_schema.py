@@ -103,7 +103,7 @@ def test_hand_built_bodies_are_documented_member_for_member(document, api):
 def test_the_gateway_files_are_documented_with_their_headers(document):
     for path in ("/mud/{manufacturer}/{model}.json", "/mud/{manufacturer}/{model}/{firmware}.json"):
         get = document["paths"][path]["get"]
-        assert set(get["responses"]) == {"200", "304", "400", "404", "503"}
+        assert set(get["responses"]) == {"200", "304", "400", "404", "410", "503"}
         assert any(p["name"] == "region" and p["in"] == "query" for p in get["parameters"])
     for path in (
         "/mud/{manufacturer}/{model}.json",
@@ -111,7 +111,7 @@ def test_the_gateway_files_are_documented_with_their_headers(document):
         "/mud/{manufacturer}/{model}@{region}.json",
     ):
         get = document["paths"][path]["get"]
-        assert {"200", "304", "404", "503"} <= set(get["responses"])
+        assert {"200", "304", "404", "410", "503"} <= set(get["responses"])
         assert "application/mud+json" in get["responses"]["200"]["content"]
         for code in ("200", "304"):
             assert {"ETag", "Cache-Control"} <= set(get["responses"][code]["headers"])

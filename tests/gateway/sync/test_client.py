@@ -14,6 +14,8 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -120,6 +122,35 @@ def test_it_bootstraps_then_catches_up_in_two_feed_requests(live_server: Any, pi
     assert "brand/plug.json" not in served_files(dest) and "acme/hub.json" in served_files(dest)
     # The index (2 requests), one feed page, and each new file with its signature.
     assert "2 written, 1 removed" in again.stdout and "7 request(s)" in again.stdout
+
+
+def test_a_moderators_withdrawal_and_merge_reach_the_gateway(live_server: Any, pinned: Path, tmp_path: Path) -> None:
+    from profiles.models import DeviceModel
+    from profiles.services.curation import device_model_merge, device_model_withdraw
+
+    published_profile("Cam 1", "api.acme.example")
+    published_profile("Cam 1", "fw.acme.example", scope="1.0")
+    published_profile("Cam One", "api.acme.example")
+    published_profile("Plug", "plug.acme.example", manufacturer="Brand")
+    dest = tmp_path / "mud"
+    assert sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest)).returncode == 0
+    assert {"brand/plug.json", "acme/cam-one.json", "acme/cam-1/1.0.json"} <= set(served_files(dest))
+
+    device_model_withdraw(moderator=None, device_model=DeviceModel.objects.get(slug="plug"), reason="fabricated")
+    device_model_withdraw(moderator=None, device_model=DeviceModel.objects.get(slug="cam-1"), reason="bad", scope="1.0")
+    device_model_merge(moderator=None, source=DeviceModel.objects.get(slug="cam-one"),
+                       target=DeviceModel.objects.get(slug="cam-1"), reason="the same camera")  # fmt: skip
+    caught_up = sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest))
+    assert caught_up.returncode == 0, caught_up.stderr
+    assert served_files(dest) == expected_files()
+    held = set(served_files(dest))
+    assert not {"brand/plug.json", "brand/plug.p7s", "acme/cam-one.json", "acme/cam-1/1.0.json"} & held
+    assert {"acme/cam-1.json", "acme/cam-1.p7s"} <= held  # the merge's target stays, recomputed
+    assert openssl_cms_verify(dest / "acme/cam-1.p7s", dest / "acme/cam-1.json", pinned).returncode == 0
+    for path, code in (("mud/brand/plug.json", "withdrawn"), ("mud/acme/cam-one.json", "merged")):
+        with pytest.raises(urllib.error.HTTPError) as gone:
+            urllib.request.urlopen(f"{live_server.url}/{path}", timeout=30)
+        assert gone.value.code == 410 and json.loads(gone.value.read())["code"] == code
 
 
 def test_a_kill_9_in_the_middle_leaves_good_files_and_the_next_run_resumes(
