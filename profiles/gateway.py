@@ -26,6 +26,7 @@ from profiles.selectors.mud_files import ServedFile, served_file_get
 
 MUD_MEDIA_TYPE = "application/mud+json"
 SIGNATURE_MEDIA_TYPE = "application/pkcs7-signature"
+INDEX_RETRY_AFTER = 60
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
@@ -144,29 +145,56 @@ def mud_variant_signature(request: HttpRequest, manufacturer: str, model: str, r
     return _file(request, manufacturer, model, LATEST, signature=True, region=region)
 
 
-def _index(request: HttpRequest, signature: bool) -> HttpResponseBase:
-    from profiles.services.index import index_current, index_publish
+def _index_unavailable(what: str) -> JsonResponse:
+    response = JsonResponse(
+        error_body("index_unavailable", f"No signed {what} is published yet; the beat publishes one shortly."),
+        status=503,
+    )
+    response["Retry-After"] = str(INDEX_RETRY_AFTER)
+    return response
+
+
+def _index(request: HttpRequest, part: str) -> HttpResponseBase:
+    """The newest signed index, or its timestamp, exactly as published: a GET never signs or
+    stores anything. Before the first index (a fresh install: the first publish, `manage.py
+    publish` or the beat's refresh makes it) the answer is 503 with Retry-After."""
+    from profiles.services.index import index_current
 
     index = index_current()
     if index is None:
-        index = index_publish()
-    body = bytes(index.signature if signature else index.body)
+        return _index_unavailable("index")
+    body = bytes(getattr(index, part))
+    if not body:  # an index published before timestamps existed; the beat's refresh adds one
+        return JsonResponse(error_body("no_timestamp", "The current index has no timestamp yet."), status=404)
     # Short-lived: a new index follows every publish, and its expiry is what gateways check.
     served = ServedFile(etag=hashlib.sha256(body).hexdigest(), body=body, max_age=60)
-    return _serve(request, served, SIGNATURE_MEDIA_TYPE if signature else "application/json")
+    return _serve(request, served, SIGNATURE_MEDIA_TYPE if part.endswith("signature") else "application/json")
 
 
 @csrf_exempt
 @require_safe
 def index_file(request: HttpRequest) -> HttpResponseBase:
     """The signed index of every served file (mud/index.json)."""
-    return _index(request, signature=False)
+    return _index(request, "body")
 
 
 @csrf_exempt
 @require_safe
 def index_signature(request: HttpRequest) -> HttpResponseBase:
-    return _index(request, signature=True)
+    return _index(request, "signature")
+
+
+@csrf_exempt
+@require_safe
+def timestamp_file(request: HttpRequest) -> HttpResponseBase:
+    """The signed timestamp (mud/timestamp.json): the current index's sha256 and version."""
+    return _index(request, "timestamp")
+
+
+@csrf_exempt
+@require_safe
+def timestamp_signature(request: HttpRequest) -> HttpResponseBase:
+    return _index(request, "timestamp_signature")
 
 
 @csrf_exempt

@@ -5,8 +5,9 @@
     mudhub-sync --server https://mudhub.example --cert aggregator.pem --dest /var/lib/mud --region DE
 
 Exit status: 0 in step; 1 the server or mirror failed (try again later); 2 bad usage; 3 a
-file or the index does not verify or does not match; 4 the index has expired; 5 signed by
-a certificate that is not pinned; 6 an older index than one seen before. On any failure the
+file, the index or the timestamp does not verify or does not match; 4 the index or the
+timestamp has expired; 5 signed by a certificate that is not pinned; 6 an older index or
+timestamp than one seen before. On any failure the
 files already in the directory stay as they were (each written only once verified).
 """
 

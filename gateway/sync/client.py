@@ -1,7 +1,8 @@
-"""One sync run: check the index, bootstrap if there is no cursor, follow the feed.
+"""One sync run: the timestamp and the index, a bootstrap if there is no cursor, the feed.
 
-From a mudhub server: the signed index first (freshness, rollback, announced certificates),
-then, without a cursor, the NDJSON export, then the change feed from the export's
+First the signed timestamp (TUF's timestamp role): when it names the index already checked,
+the index is not fetched at all. From a mudhub server: the signed index (freshness,
+rollback, announced certificates), then, without a cursor, the NDJSON export, then the change feed from the export's
 `feed_seq`, a page at a time, saving the cursor after each page. From a mirror (any static
 copy of the publish directory): the signed index says which files exist and their sha256;
 only files whose sha256 differs are fetched, and files it no longer lists are removed.
@@ -35,10 +36,12 @@ from profiles.signing.verify import load_certificate
 from .errors import EXIT_BAD_SIGNATURE, EXIT_NETWORK, EXIT_USAGE, SyncError
 from .fetch import MAX_INDEX_BYTES, Fetcher
 from .store import State, Store, signature_of
-from .verify import Index, IndexEntry, TrustStore, verify_file, verify_index
+from .verify import Index, IndexEntry, Timestamp, TrustStore, verify_file, verify_index, verify_timestamp
 
 INDEX_PATH = "mud/index.json"
 INDEX_SIGNATURE = "mud/index.p7s"
+TIMESTAMP_PATH = "mud/timestamp.json"
+TIMESTAMP_SIGNATURE = "mud/timestamp.p7s"
 EXPORT_PATH = "api/v1/export/"
 CHANGES_PATH = "api/v1/changes/"
 
@@ -85,14 +88,18 @@ class Sync:
         self.store.clean_temporaries()
         if self.state.source and self.state.source != self.base:
             self.state.cursor = None  # another server: its feed numbers mean nothing here
+            self.state.index_sha256 = ""
         self.state.source = self.base
         index = self.check_index()
-        self.region = self.resolve_region(index)
+        self.region = self.resolve_region(self.state.regions)
         if self.state.region != (self.region or ""):
             self.state.cursor = None  # the files held are another region's: start over
         self.state.region = self.region or ""
         if self.mirror:
-            self.sync_from_index(index)
+            if index is not None:
+                self.sync_from_index(index)
+                self.state.index_sha256 = index.sha256  # the files now match it
+                self.state.save()
             return self.summary
         if self.state.cursor is None:
             self.bootstrap()
@@ -101,13 +108,49 @@ class Sync:
 
     # --- the index ---------------------------------------------------------------------------
 
-    def check_index(self) -> Index:
+    def check_timestamp(self) -> Timestamp | None:
+        """The signed timestamp, checked (signature, expiry, never older than one seen); None
+        when the server or mirror publishes none (the index is then fetched and checked alone)."""
+        fetched = self.fetcher.get(self.base + TIMESTAMP_PATH, missing_ok=True)
+        if fetched.status != 200:
+            return None
+        signature = self.fetcher.get(self.base + TIMESTAMP_SIGNATURE).body
+        stamp = verify_timestamp(
+            body=fetched.body,
+            signature=signature,
+            trust=self.trust,
+            now=self.now(),
+            newest_seen=self.state.timestamp_version,
+        )
+        self.state.timestamp_version = stamp.version
+        return stamp
+
+    def check_index(self) -> Index | None:
+        """The index, checked; None when the timestamp names the index this directory already
+        matches (nothing to fetch: TUF's timestamp role)."""
+        stamp = self.check_timestamp()
+        if stamp is not None and stamp.index_sha256 == self.state.index_sha256:
+            self.state.save()
+            self.say(f"the index is unchanged (timestamp version {stamp.version})")
+            return None
         body = self.fetcher.get(self.base + INDEX_PATH, limit=MAX_INDEX_BYTES).body
         signature = self.fetcher.get(self.base + INDEX_SIGNATURE).body
         index = verify_index(
             body=body, signature=signature, trust=self.trust, now=self.now(), newest_seen=self.state.index_version
         )
+        # An index other than the one the timestamp names is acceptable only when newer (one
+        # published between the two requests); else a mirror mixes files that do not belong together.
+        if stamp is not None and index.sha256 != stamp.index_sha256 and index.version <= stamp.index_version:
+            raise SyncError(
+                "index_mismatch",
+                f"the index (version {index.version}) is not the one the timestamp names "
+                f"(version {stamp.index_version})",
+                EXIT_BAD_SIGNATURE,
+            )
         self.state.index_version = index.version
+        self.state.regions = dict(index.regions)
+        if not self.mirror:
+            self.state.index_sha256 = index.sha256  # a server's feed, not the index, says what changed
         if index.next_certificate is not None and self.trust.announce(index.next_certificate):
             self.state.announced.append(index.next_certificate.public_bytes(Encoding.PEM).decode())
             self.say(f"trusting the announced next signing certificate {index.signer[:16]}...")
@@ -116,12 +159,13 @@ class Sync:
 
     # --- regions ------------------------------------------------------------------------------
 
-    def resolve_region(self, index: Index) -> str | None:
-        self.region_slugs = set(index.regions.values())
+    def resolve_region(self, regions: dict[str, str]) -> str | None:
+        """The region slug asked for, from the signed index's country -> region table."""
+        self.region_slugs = set(regions.values())
         asked = self.asked_region
         if asked is None:
             return None
-        slug = index.regions.get(asked.upper()) if len(asked) == 2 else asked
+        slug = regions.get(asked.upper()) if len(asked) == 2 else asked
         if slug not in self.region_slugs:
             raise SyncError(
                 "unknown_region",

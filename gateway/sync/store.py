@@ -126,8 +126,8 @@ class Store:
 
 @dataclass
 class State:
-    """What a run leaves for the next: the feed cursor, the newest index version seen, the
-    certificates verified indexes announced."""
+    """What a run leaves for the next: the feed cursor, the newest index and timestamp versions
+    seen, the index the files match, the certificates verified indexes announced."""
 
     path: Path
     cursor: int | None = None
@@ -135,6 +135,12 @@ class State:
     announced: list[str] = field(default_factory=list)  # PEM
     source: str = ""
     region: str = ""  # the region slug whose variants the files are ("": global files only)
+    # The newest timestamp version seen (never accepted older), and the sha256 of the index
+    # whose files this directory holds: a timestamp naming it means nothing changed.
+    timestamp_version: int = 0
+    index_sha256: str = ""
+    # The country -> region table of the last index read (a run that needs no index uses it).
+    regions: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> State:
@@ -148,6 +154,9 @@ class State:
             announced=list(data.get("announced", [])),
             source=str(data.get("source", "")),
             region=str(data.get("region", "")),
+            timestamp_version=int(data.get("timestamp_version", 0)),
+            index_sha256=str(data.get("index_sha256", "")),
+            regions={str(k): str(v) for k, v in dict(data.get("regions", {})).items()},
         )
 
     def save(self) -> None:
@@ -157,5 +166,8 @@ class State:
             "announced": self.announced,
             "source": self.source,
             "region": self.region,
+            "timestamp_version": self.timestamp_version,
+            "index_sha256": self.index_sha256,
+            "regions": self.regions,
         }
         write_atomically(self.path, (json.dumps(data, indent=1) + "\n").encode())

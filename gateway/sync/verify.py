@@ -26,6 +26,7 @@ from profiles.signing.verify import SignatureError, load_certificate, verify_det
 from .errors import EXIT_BAD_SIGNATURE, EXIT_EXPIRED, EXIT_ROLLBACK, EXIT_UNPINNED, SyncError
 
 INDEX_FORMAT = 1
+TIMESTAMP_FORMAT = 1
 
 
 def fingerprint(certificate: x509.Certificate) -> str:
@@ -80,6 +81,7 @@ class Index:
     files: tuple[IndexEntry, ...]
     # country code -> UN M49 sub-region slug (empty from a server without regional variants)
     regions: dict[str, str] = field(default_factory=dict)
+    sha256: str = ""  # of the signed bytes: what a timestamp names
 
 
 def _bad_index(reason: str) -> SyncError:
@@ -124,6 +126,7 @@ def verify_index(*, body: bytes, signature: bytes, trust: TrustStore, now: datet
         next_certificate=announced,
         files=files,
         regions=regions,
+        sha256=hashlib.sha256(body).hexdigest(),
     )
 
 
@@ -141,3 +144,47 @@ def verify_file(
     named = urlsplit(document.meta.mud_url or "").path.lstrip("/")
     if named != path:
         raise SyncError("wrong_file", f"{path} holds the signed file of {named}", EXIT_BAD_SIGNATURE)
+
+
+@dataclass(frozen=True)
+class Timestamp:
+    """TUF's timestamp role: which index is current, signed, with its own expiry."""
+
+    version: int
+    expires: datetime
+    index_version: int
+    index_sha256: str
+    index_length: int
+
+
+def verify_timestamp(*, body: bytes, signature: bytes, trust: TrustStore, now: datetime, newest_seen: int) -> Timestamp:
+    """The timestamp, once its signature, expiry and version are checked: an expired one, or
+    an older one than seen before (a replay), is refused like an index."""
+    verify_signed(content=body, signature=signature, trust=trust, what="the timestamp", now=now)
+    try:
+        document: dict[str, Any] = json.loads(body)
+        if document.get("mudhub-timestamp") != TIMESTAMP_FORMAT:
+            raise SyncError("bad_timestamp", f"the timestamp is not format {TIMESTAMP_FORMAT}", EXIT_BAD_SIGNATURE)
+        index = document["index"]
+        stamp = Timestamp(
+            version=int(document["version"]),
+            expires=datetime.fromisoformat(document["expires"]),
+            index_version=int(index["version"]),
+            index_sha256=str(index["sha256"]),
+            index_length=int(index["length"]),
+        )
+    except SyncError:
+        raise
+    except (ValueError, KeyError, TypeError) as error:
+        raise SyncError("bad_timestamp", f"the timestamp is malformed: {error}", EXIT_BAD_SIGNATURE) from None
+    if stamp.expires <= now:
+        raise SyncError(
+            "expired", f"the timestamp (version {stamp.version}) expired at {document['expires']}", EXIT_EXPIRED
+        )
+    if stamp.version < newest_seen:
+        raise SyncError(
+            "rollback",
+            f"the timestamp is version {stamp.version}, older than version {newest_seen} seen before",
+            EXIT_ROLLBACK,
+        )
+    return stamp

@@ -141,6 +141,10 @@ class PublishedIndex(models.Model):
     feed_seq = models.BigIntegerField()
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
+    # TUF's timestamp role: a small signed document naming this index's sha256 and version,
+    # which a gateway fetches first to learn whether the (large) index changed.
+    timestamp = models.BinaryField(default=b"")
+    timestamp_signature = models.BinaryField(default=b"")
 
     class Meta:
         ordering = ["-version"]

@@ -33,6 +33,9 @@ from profiles.signing.sign import certificate_fingerprint, sign_detached
 INDEX_PATH = "mud/index.json"
 INDEX_SIGNATURE_PATH = "mud/index.p7s"
 INDEX_FORMAT = 1
+TIMESTAMP_PATH = "mud/timestamp.json"
+TIMESTAMP_SIGNATURE_PATH = "mud/timestamp.p7s"
+TIMESTAMP_FORMAT = 1
 
 
 def _iso(moment: datetime) -> str:
@@ -76,6 +79,25 @@ def index_body(*, version: int, now: datetime, feed_seq: int, files: list[dict[s
     return (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
 
 
+def timestamp_body(*, version: int, now: datetime, expires: datetime, index: bytes) -> bytes:
+    """TUF's timestamp role, small: which index is current (its sha256, length and version),
+    signed with the same expiry. A gateway fetches it first and the index only when it changed."""
+    document = {
+        "mudhub-timestamp": TIMESTAMP_FORMAT,
+        "version": version,
+        "generated": _iso(now),
+        "expires": _iso(expires),
+        "signer": signing_identity().fingerprint,
+        "index": {
+            "path": INDEX_PATH,
+            "version": version,
+            "sha256": hashlib.sha256(index).hexdigest(),
+            "length": len(index),
+        },
+    }
+    return (json.dumps(document, indent=1, sort_keys=True) + "\n").encode()
+
+
 @transaction.atomic
 def index_publish(*, now: datetime | None = None) -> PublishedIndex:
     """Build, sign and store a new index; write it (and the certificate) to MUDHUB_PUBLISH_DIR."""
@@ -93,23 +115,31 @@ def index_publish(*, now: datetime | None = None) -> PublishedIndex:
     index.signature = sign_detached(body, identity)
     index.signer = identity.fingerprint
     index.expires_at = now + timedelta(hours=settings.MUDHUB_INDEX_EXPIRY_HOURS)
-    index.save(update_fields=["body", "signature", "signer", "expires_at"])
+    index.timestamp = timestamp_body(version=index.version, now=now, expires=index.expires_at, index=body)
+    index.timestamp_signature = sign_detached(bytes(index.timestamp), identity)
+    index.save(update_fields=["body", "signature", "signer", "expires_at", "timestamp", "timestamp_signature"])
     # Keep a few, for a look back; gateways only ever want the newest.
     stale = PublishedIndex.objects.filter(version__lt=index.version).order_by("-version").values_list("pk", flat=True)
     PublishedIndex.objects.filter(pk__in=list(stale[9:])).delete()
     signature, cert = bytes(index.signature), identity.certificate_pem
+    stamp, stamp_signature = bytes(index.timestamp), bytes(index.timestamp_signature)
 
     def after_commit() -> None:
+        # The timestamp last: a mirror reader that sees it finds the index it names in place.
         publish_dir_write(WELL_KNOWN_CERT, cert)
         publish_dir_write(INDEX_SIGNATURE_PATH, signature)
         publish_dir_write(INDEX_PATH, body)
+        publish_dir_write(TIMESTAMP_SIGNATURE_PATH, stamp_signature)
+        publish_dir_write(TIMESTAMP_PATH, stamp)
 
     transaction.on_commit(after_commit)
     return index
 
 
-def index_current() -> PublishedIndex | None:
-    return PublishedIndex.objects.exclude(signer="").order_by("-version").first()
+def index_current(*, with_body: bool = True) -> PublishedIndex | None:
+    """The newest signed index; without its body (which grows with the catalogue) on request."""
+    newest = PublishedIndex.objects.exclude(signer="").order_by("-version")
+    return (newest if with_body else newest.defer("body")).first()
 
 
 def index_refresh(*, now: datetime | None = None) -> PublishedIndex | None:
@@ -125,6 +155,7 @@ def index_refresh(*, now: datetime | None = None) -> PublishedIndex | None:
         and current.feed_seq >= feed_seq_now()
         and current.created_at > now - lifetime / 4
         and current.signer == signing_identity().fingerprint
+        and bytes(current.timestamp)  # an index from before timestamps existed gets one
         and json.loads(bytes(current.body)).get("next_signer") == next_signer
     ):
         return None

@@ -131,6 +131,10 @@ def test_nginx_serves_the_published_files_and_revalidates(auth_api, submit, sett
     status, headers, _ = fetch(base + "/mud/index.json", **{"Accept-Encoding": "gzip"})
     assert status == 200 and headers["Cache-Control"] == "public, max-age=60"
     assert headers.get("Content-Encoding") == "gzip"
+    for name in ("timestamp.json", "timestamp.p7s"):
+        status, headers, _ = fetch(base + f"/mud/{name}")
+        assert status == 200 and headers["Cache-Control"] == "public, max-age=60", name
+    assert headers["Content-Type"] == "application/pkcs7-signature"
     (site / "mud" / "acme" / ".cam-1.json.abc.tmp").write_bytes(b"{half")
     assert fetch(base + "/mud/acme/.cam-1.json.abc.tmp")[0] == 404
 

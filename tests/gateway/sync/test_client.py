@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -120,8 +121,19 @@ def test_it_bootstraps_then_catches_up_in_two_feed_requests(live_server: Any, pi
     assert again.returncode == 0, again.stderr
     assert served_files(dest) == expected_files()
     assert "brand/plug.json" not in served_files(dest) and "acme/hub.json" in served_files(dest)
-    # The index (2 requests), one feed page, and each new file with its signature.
-    assert "2 written, 1 removed" in again.stdout and "7 request(s)" in again.stdout
+    # The timestamp and the (changed) index (2 requests each), one feed page, each new file with
+    # its signature.
+    assert "2 written, 1 removed" in again.stdout and "9 request(s)" in again.stdout
+
+    # Nothing changed: the timestamp names the index already checked, so it is not fetched.
+    from profiles.services.index import index_current
+
+    index_size = len(bytes(index_current().body))
+    idle = sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest))
+    assert idle.returncode == 0, idle.stderr
+    assert "0 written, 0 removed" in idle.stdout and "the index is unchanged" in idle.stderr
+    assert "3 request(s)" in idle.stdout and "1 feed request(s)" in idle.stdout  # timestamp, its .p7s, the feed
+    assert int(re.search(r"(\d+) bytes", idle.stdout).group(1)) < index_size
 
 
 def test_a_moderators_withdrawal_and_merge_reach_the_gateway(live_server: Any, pinned: Path, tmp_path: Path) -> None:
@@ -261,30 +273,54 @@ def test_a_mirror_is_trusted_only_through_the_signed_index(site: Path, mirror, p
 def test_a_replayed_index_is_refused_once_expired_or_older(site: Path, mirror, pinned: Path, tmp_path: Path) -> None:
     from django.utils import timezone
 
-    from profiles.services.index import INDEX_PATH, INDEX_SIGNATURE_PATH, index_publish
+    from profiles.services.index import (
+        INDEX_PATH,
+        INDEX_SIGNATURE_PATH,
+        TIMESTAMP_PATH,
+        TIMESTAMP_SIGNATURE_PATH,
+        index_publish,
+    )
 
     folder, url = mirror
     published_profile("Cam 1", "api.acme.example")
     shutil.copytree(site, folder, dirs_exist_ok=True)
     old_body, old_signature = (folder / INDEX_PATH).read_bytes(), (folder / INDEX_SIGNATURE_PATH).read_bytes()
+    old_stamp = {path: (folder / path).read_bytes() for path in (TIMESTAMP_PATH, TIMESTAMP_SIGNATURE_PATH)}
     published_profile("Cam 2", "api2.acme.example")
     shutil.copytree(site, folder, dirs_exist_ok=True)
     dest = tmp_path / "mud"
     assert sync("--mirror", url, "--cert", str(pinned), "--dest", str(dest)).returncode == 0
 
-    # An attacker replays the older index (still unexpired): a rollback.
+    # An attacker replays the older index (still unexpired) with its timestamp: a rollback.
+    current = {path: (folder / path).read_bytes() for path in (TIMESTAMP_PATH, TIMESTAMP_SIGNATURE_PATH)}
     (folder / INDEX_PATH).write_bytes(old_body)
     (folder / INDEX_SIGNATURE_PATH).write_bytes(old_signature)
+    for path, data in old_stamp.items():
+        (folder / path).write_bytes(data)
+    rollback = sync("--mirror", url, "--cert", str(pinned), "--dest", str(dest))
+    assert rollback.returncode == 6 and "older" in rollback.stderr
+    # The older index behind the current timestamp, to a gateway that never saw either: the
+    # timestamp names another index.
+    for path, data in current.items():
+        (folder / path).write_bytes(data)
+    mixed = sync("--mirror", url, "--cert", str(pinned), "--dest", str(tmp_path / "mixed"))
+    assert mixed.returncode == 3 and "not the one the timestamp names" in mixed.stderr
+    # Without any timestamp the index alone is checked, as before timestamps existed.
+    for path in current:
+        (folder / path).unlink()
     rollback = sync("--mirror", url, "--cert", str(pinned), "--dest", str(dest))
     assert rollback.returncode == 6 and "older" in rollback.stderr
 
-    # An index that was genuine once but whose expiry passed, to a gateway that never saw a newer one.
+    # An index and timestamp that were genuine once but whose expiry passed, to a gateway that
+    # never saw a newer one.
     expired = index_publish(now=timezone.now() - timedelta(days=3))
     (folder / INDEX_PATH).write_bytes(bytes(expired.body))
     (folder / INDEX_SIGNATURE_PATH).write_bytes(bytes(expired.signature))
+    (folder / TIMESTAMP_PATH).write_bytes(bytes(expired.timestamp))
+    (folder / TIMESTAMP_SIGNATURE_PATH).write_bytes(bytes(expired.timestamp_signature))
     fresh = tmp_path / "fresh"
     refused = sync("--mirror", url, "--cert", str(pinned), "--dest", str(fresh))
-    assert refused.returncode == 4 and "expired" in refused.stderr
+    assert refused.returncode == 4 and "the timestamp" in refused.stderr and "expired" in refused.stderr
     assert served_files(fresh) == {}
 
 

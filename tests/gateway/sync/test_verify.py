@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from gateway.sync.errors import EXIT_BAD_SIGNATURE, EXIT_EXPIRED, EXIT_ROLLBACK, EXIT_UNPINNED, SyncError
-from gateway.sync.verify import TrustStore, fingerprint, verify_file, verify_index
+from gateway.sync.verify import TrustStore, fingerprint, verify_file, verify_index, verify_timestamp
 from profiles import mud
 from profiles.signing.sign import identity_create, sign_detached
 
@@ -143,3 +143,42 @@ def test_a_file_must_match_its_digest_its_signature_and_its_url():
     assert refused(EXIT_BAD_SIGNATURE, lambda: verify_file(
         path="mud/acme/cam-2.json", body=content, signature=signature, trust=trust(), now=datetime.now(UTC)
     )).code == "wrong_file"  # fmt: skip
+
+
+def timestamp(version: int = 3, *, expires: datetime | None = None, body: bytes | None = None) -> bytes:
+    named = body if body is not None else index(version)
+    document = {
+        "mudhub-timestamp": 1,
+        "version": version,
+        "generated": NOW.isoformat(),
+        "expires": (expires or NOW + timedelta(hours=48)).isoformat(),
+        "signer": AGGREGATOR.fingerprint,
+        "index": {"path": "mud/index.json", "version": version, "sha256": hashlib.sha256(named).hexdigest(),
+                  "length": len(named)},
+    }  # fmt: skip
+    return json.dumps(document).encode()
+
+
+def test_a_signed_fresh_timestamp_names_its_index():
+    body = timestamp(5)
+    stamp = verify_timestamp(body=body, signature=sign_detached(body, AGGREGATOR), trust=trust(), now=NOW,
+                             newest_seen=5)  # fmt: skip
+    assert (stamp.version, stamp.index_version) == (5, 5)
+    assert stamp.index_sha256 == hashlib.sha256(index(5)).hexdigest() and stamp.index_length == len(index(5))
+
+
+def test_a_timestamp_is_refused_tampered_expired_replayed_or_unpinned():
+    body = timestamp(5)
+    signature = sign_detached(body, AGGREGATOR)
+
+    def check(content: bytes, sig: bytes = signature, seen: int = 0, now: datetime = NOW):
+        return lambda: verify_timestamp(body=content, signature=sig, trust=trust(), now=now, newest_seen=seen)
+
+    assert refused(EXIT_BAD_SIGNATURE, check(body.replace(b'"version": 5', b'"version": 9'))).code == "bad_signature"
+    expired = timestamp(6, expires=NOW - timedelta(seconds=1))
+    assert refused(EXIT_EXPIRED, check(expired, sign_detached(expired, AGGREGATOR))).code == "expired"
+    assert refused(EXIT_EXPIRED, check(body, now=NOW + timedelta(hours=49))).code == "expired"
+    assert refused(EXIT_ROLLBACK, check(body, seen=6)).code == "rollback"
+    assert refused(EXIT_UNPINNED, check(body, sign_detached(body, STRANGER))).code == "unpinned"
+    malformed = json.dumps({"mudhub-timestamp": 1, "version": 5}).encode()
+    assert refused(EXIT_BAD_SIGNATURE, check(malformed, sign_detached(malformed, AGGREGATOR))).code == "bad_timestamp"
