@@ -4,6 +4,7 @@ with the feed sequence to follow the feed from."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 import tarfile
@@ -54,12 +55,16 @@ def test_the_tar_export_is_the_publish_layout(client, auth_api, submit, tmp_path
         names = set(tar.getnames())
         tar.extractall(tmp_path, filter="data")
     assert {"mud/acme/cam-1.json", "mud/acme/cam-1.p7s", "mud/acme/cam-1/1.0.json", "mud/acme/cam-1/1.0.p7s"} <= names
-    assert {".well-known/mudhub/aggregator.pem", "mud/index.json", "mud/index.p7s"} <= names
+    assert {".well-known/mudhub/aggregator.pem", "mud/index.json", "mud/index.p7s", "mud/timestamp.json",
+            "mud/timestamp.p7s"} <= names  # fmt: skip
     ca = tmp_path / ".well-known/mudhub/aggregator.pem"
     jsons = [tmp_path / name for name in names if name.endswith(".json")]
     for path in jsons:
         assert openssl_cms_verify(path.with_suffix(".p7s"), path, ca).returncode == 0, path
-    assert validate_mud(*[p for p in jsons if p.name != "index.json"]).returncode == 0
+    assert validate_mud(*[p for p in jsons if p.name not in ("index.json", "timestamp.json")]).returncode == 0
+    stamp = json.loads((tmp_path / "mud/timestamp.json").read_bytes())
+    index = (tmp_path / "mud/index.json").read_bytes()
+    assert stamp["index"]["sha256"] == hashlib.sha256(index).hexdigest() and stamp["index"]["length"] == len(index)
 
 
 def test_following_the_feed_from_the_export_misses_nothing(client, auth_api, submit):
