@@ -126,13 +126,18 @@ class Sync:
         return stamp
 
     def check_index(self) -> Index | None:
-        """The index, checked; None when the timestamp names the index this directory already
-        matches (nothing to fetch: TUF's timestamp role)."""
+        """The index, checked; None when the timestamp says it is not needed: it names the index
+        this directory already matches, or (from a server, whose feed says what changed and
+        whose files are each verified) it announces no next signer this gateway lacks."""
         stamp = self.check_timestamp()
-        if stamp is not None and stamp.index_sha256 == self.state.index_sha256:
-            self.state.save()
-            self.say(f"the index is unchanged (timestamp version {stamp.version})")
-            return None
+        if stamp is not None:
+            unchanged = stamp.index_sha256 == self.state.index_sha256
+            announcing = stamp.next_signer is not None and stamp.next_signer not in self.trust.fingerprints()
+            if unchanged or (not self.mirror and not announcing):
+                self.state.save()
+                what = "unchanged" if unchanged else "not needed: the feed says what changed"
+                self.say(f"the index is {what} (timestamp version {stamp.version})")
+                return None
         body = self.fetcher.get(self.base + INDEX_PATH, limit=MAX_INDEX_BYTES).body
         signature = self.fetcher.get(self.base + INDEX_SIGNATURE).body
         index = verify_index(

@@ -155,6 +155,7 @@ class Timestamp:
     index_version: int
     index_sha256: str
     index_length: int
+    next_signer: str | None = None  # the fingerprint the index announces as the next signer
 
 
 def verify_timestamp(*, body: bytes, signature: bytes, trust: TrustStore, now: datetime, newest_seen: int) -> Timestamp:
@@ -172,6 +173,7 @@ def verify_timestamp(*, body: bytes, signature: bytes, trust: TrustStore, now: d
             index_version=int(index["version"]),
             index_sha256=str(index["sha256"]),
             index_length=int(index["length"]),
+            next_signer=str(document["next_signer"]) if document.get("next_signer") else None,
         )
     except SyncError:
         raise

@@ -81,13 +81,17 @@ def index_body(*, version: int, now: datetime, feed_seq: int, files: list[dict[s
 
 def timestamp_body(*, version: int, now: datetime, expires: datetime, index: bytes) -> bytes:
     """TUF's timestamp role, small: which index is current (its sha256, length and version),
-    signed with the same expiry. A gateway fetches it first and the index only when it changed."""
+    signed with the same expiry, and the next signer the index announces (a gateway that does
+    not trust it yet reads the index for its certificate). A gateway fetches it first and the
+    index only when it needs it."""
+    announced = next_certificate()
     document = {
         "mudhub-timestamp": TIMESTAMP_FORMAT,
         "version": version,
         "generated": _iso(now),
         "expires": _iso(expires),
         "signer": signing_identity().fingerprint,
+        "next_signer": certificate_fingerprint(announced) if announced is not None else None,
         "index": {
             "path": INDEX_PATH,
             "version": version,

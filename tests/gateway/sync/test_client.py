@@ -121,18 +121,19 @@ def test_it_bootstraps_then_catches_up_in_two_feed_requests(live_server: Any, pi
     assert again.returncode == 0, again.stderr
     assert served_files(dest) == expected_files()
     assert "brand/plug.json" not in served_files(dest) and "acme/hub.json" in served_files(dest)
-    # The timestamp and the (changed) index (2 requests each), one feed page, each new file with
-    # its signature.
-    assert "2 written, 1 removed" in again.stdout and "9 request(s)" in again.stdout
+    # The signed timestamp (2 requests: it vouches for freshness; the index is not fetched, the
+    # feed says what changed), one feed page, each new file with its signature.
+    assert "2 written, 1 removed" in again.stdout and "7 request(s)" in again.stdout
+    assert "the index is not needed" in again.stderr
 
-    # Nothing changed: the timestamp names the index already checked, so it is not fetched.
+    # Nothing changed: the timestamp and one feed request, far less than the index alone.
     from profiles.services.index import index_current
 
     index_size = len(bytes(index_current().body))
     idle = sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest))
     assert idle.returncode == 0, idle.stderr
-    assert "0 written, 0 removed" in idle.stdout and "the index is unchanged" in idle.stderr
-    assert "3 request(s)" in idle.stdout and "1 feed request(s)" in idle.stdout  # timestamp, its .p7s, the feed
+    assert "0 written, 0 removed" in idle.stdout
+    assert "3 request(s)" in idle.stdout and "1 feed request(s)" in idle.stdout
     assert int(re.search(r"(\d+) bytes", idle.stdout).group(1)) < index_size
 
 
@@ -163,6 +164,43 @@ def test_a_moderators_withdrawal_and_merge_reach_the_gateway(live_server: Any, p
         with pytest.raises(urllib.error.HTTPError) as gone:
             urllib.request.urlopen(f"{live_server.url}/{path}", timeout=30)
         assert gone.value.code == 410 and json.loads(gone.value.read())["code"] == code
+
+
+def test_a_key_rotation_reaches_the_gateway_through_the_timestamp(
+    live_server: Any, settings: Any, tmp_path: Path
+) -> None:
+    from django.core.management import call_command
+
+    from profiles.services.index import index_refresh
+    from profiles.services.signing_keys import signing_identity
+
+    keys = tmp_path / "keys"
+    settings.MUDHUB_SIGNING_KEY, settings.MUDHUB_SIGNING_CERT = keys / "aggregator.key", keys / "aggregator.pem"
+    settings.MUDHUB_SIGNING_NEXT_CERT = keys / "next.pem"
+    call_command("create_signing_key")
+    pinned = tmp_path / "pinned.pem"
+    pinned.write_bytes(signing_identity().certificate_pem)
+    published_profile("Cam 1", "api.acme.example")
+    dest = tmp_path / "mud"
+    assert sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest)).returncode == 0
+
+    call_command("create_signing_key", "--next")
+    index_refresh()  # the beat's refresh announces it
+    announced = sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest))
+    assert announced.returncode == 0, announced.stderr
+    assert "trusting the announced next signing certificate" in announced.stderr
+    assert len(state(dest)["announced"]) == 1
+
+    call_command("create_signing_key", "--promote")
+    published_profile("Cam 1", "api.acme.example", "cdn.acme.example")
+    rotated = sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(dest))
+    assert rotated.returncode == 0, rotated.stderr
+    assert served_files(dest) == expected_files()
+    (tmp_path / "new.pem").write_bytes(signing_identity().certificate_pem)
+    assert openssl_cms_verify(dest / "acme/cam-1.p7s", dest / "acme/cam-1.json", tmp_path / "new.pem").returncode == 0
+    # A gateway that never saw the announcement does not take the new key's word for it.
+    unseen = sync("--server", live_server.url, "--cert", str(pinned), "--dest", str(tmp_path / "unseen"))
+    assert unseen.returncode == 5 and "not pinned" in unseen.stderr
 
 
 def test_a_kill_9_in_the_middle_leaves_good_files_and_the_next_run_resumes(
