@@ -21,7 +21,7 @@ from django.views.decorators.http import require_safe
 
 from profiles.api.errors import error_body
 from profiles.models import LATEST, DeviceModel
-from profiles.regions import region_resolve, variant_scope
+from profiles.regions import region_resolve, split_scope, variant_scope
 from profiles.selectors.mud_files import ServedFile, served_file_get
 
 MUD_MEDIA_TYPE = "application/mud+json"
@@ -52,10 +52,10 @@ def _not_found(manufacturer: str, model: str, firmware: str) -> JsonResponse:
         body["merged_into"] = {
             "manufacturer": target.manufacturer.slug,
             "model": target.slug,
-            "mud_url": target.mud_url_for(firmware),
+            "mud_url": target.mud_url_for(split_scope(firmware)[0]),
         }
         return JsonResponse(body, status=410)
-    elif found.withdrawn_at is not None or firmware in found.withdrawn_scopes:
+    elif found.withdrawn_at is not None or split_scope(firmware)[0] in found.withdrawn_scopes:
         body = error_body("withdrawn", f"The file of {manufacturer}/{model} for {firmware} was withdrawn.")
         return JsonResponse(body, status=410)
     else:

@@ -128,12 +128,14 @@ class Sync:
     def check_index(self) -> Index | None:
         """The index, checked; None when the timestamp says it is not needed: it names the index
         this directory already matches, or (from a server, whose feed says what changed and
-        whose files are each verified) it announces no next signer this gateway lacks."""
+        whose files are each verified) an index was read before (its country -> region table
+        is kept) and the timestamp announces no next signer this gateway lacks."""
         stamp = self.check_timestamp()
         if stamp is not None:
             unchanged = stamp.index_sha256 == self.state.index_sha256
             announcing = stamp.next_signer is not None and stamp.next_signer not in self.trust.fingerprints()
-            if unchanged or (not self.mirror and not announcing):
+            read_before = bool(self.state.index_sha256)
+            if unchanged or (not self.mirror and read_before and not announcing):
                 self.state.save()
                 what = "unchanged" if unchanged else "not needed: the feed says what changed"
                 self.say(f"the index is {what} (timestamp version {stamp.version})")

@@ -39,6 +39,7 @@ from profiles.models import (
     Submission,
     Vote,
 )
+from profiles.regions import split_scope
 from profiles.services.publish import consensus_withdraw
 from profiles.services.recompute import device_model_mark_dirty
 
@@ -96,7 +97,7 @@ def device_model_withdraw(
     *, moderator: Contributor | None, device_model: DeviceModel, reason: str, scope: str | None = None
 ) -> CurationOutcome:
     """Stop serving `device_model` (every scope), or only its `scope` (`latest` or a firmware
-    version). `moderator=None` is an operator at the command line."""
+    version, with its regional variants). `moderator=None` is an operator at the command line."""
     _check_actor(moderator)
     model = _locked(device_model)
     problems = _reason_problems(reason)
@@ -116,7 +117,8 @@ def device_model_withdraw(
         scopes = sorted(set(_current_scopes(model)))
     else:
         model.withdrawn_scopes = sorted({*model.withdrawn_scopes, scope})
-        scopes = [scope]
+        # The scope and its regional variants (`1.0@western-europe`).
+        scopes = sorted({scope, *(s for s in _current_scopes(model) if split_scope(s)[0] == scope)})
     model.save(update_fields=["withdrawn_at", "withdrawn_scopes"])
     outcome = CurationOutcome(decision=decision, device_model=model)
     for each in scopes:

@@ -217,13 +217,6 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     return profile
 
 
-def _last_version(inputs: ModelInputs, scope: str) -> int:
-    """The newest version number of a scope with no current version: 0, or the version before a
-    withdrawal (a restored scope continues its numbering)."""
-    versions = ConsensusProfile.objects.filter(device_model=inputs.device_model, scope=scope)
-    return versions.aggregate(v=Max("version"))["v"] or 0
-
-
 # What a flow's new state means for its supporters (CONSENSUS.md, "Ledger events").
 ALLOWED, REJECTED, MANUFACTURER_REJECTED = "allowed", "rejected", "manufacturer_rejected"
 
@@ -341,7 +334,7 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     results = engine.compute_scopes(scope_inputs)
     withdrawn = set(model.withdrawn_scopes)
     for scope, result in zip(inputs.scopes, results, strict=True):
-        if scope in withdrawn:
+        if split_scope(scope)[0] in withdrawn:  # a withdrawn scope, or a regional variant of one
             continue
         profile = _store(inputs, scope, result, computed_at)
         # Reputation and discrepancies follow the global consensus; a variant only re-weighs it.

@@ -220,3 +220,26 @@ def test_the_commands_withdraw_restore_and_merge(auth_api, submit, moderator):
         call_command("merge_model", "acme/cam-one", "acme/cam-1", "--reason", "again")
     with pytest.raises(CommandError, match="no device model"):
         call_command("withdraw_model", "acme/nothing", "--reason", "x")
+
+
+def test_withdrawing_a_scope_takes_its_regional_variants_with_it(client, moderator, auth_api, submit, site):
+    for country in ("DE", "FR", "DE"):
+        body = payload(flow("api.eu.acme.example"), firmware="1.0", observation={"country": country})
+        assert submit(auth_api(trust_level=3), body).status_code == 201
+    model = DeviceModel.objects.get(slug="cam-1")
+    settle(model.pk)
+    current = set(ConsensusProfile.objects.filter(device_model=model, is_current=True).values_list("scope", flat=True))
+    assert {"latest", "latest@western-europe", "1.0", "1.0@western-europe"} <= current
+    assert client.get("/mud/acme/cam-1@western-europe.json").status_code == 200
+
+    response = post(moderator, f"/api/v1/device-models/{model.pk}/withdraw/", reason="bad", scope="latest")
+    assert response.status_code == 200, response.content
+    assert sorted(response.json()["removed"]) == ["latest", "latest@western-europe"]
+    assert client.get("/mud/acme/cam-1@western-europe.json").status_code == 410
+    assert client.get("/mud/acme/cam-1.json?region=DE").status_code == 410
+    assert client.get("/mud/acme/cam-1/1.0.json?region=DE").status_code == 200
+    assert not (site / "mud/acme/cam-1@western-europe.json").exists()
+    # A recompute publishes neither the scope nor its variant again.
+    settle(model.pk)
+    still = ConsensusProfile.objects.filter(device_model=model, is_current=True).values_list("scope", flat=True)
+    assert not {"latest", "latest@western-europe"} & set(still)
