@@ -7,14 +7,18 @@ Prints one JSON line on stdout (progress on stderr). Needs PostgreSQL and Redis 
 For each size, that many models (each with a latest file of --flows flows) are published into
 a scratch database with the real signing (one detached CMS signature per file) and feed
 entries, and one gunicorn worker (sync, DEBUG off) serves them on 127.0.0.1:
-- export memory: the worker's peak RSS (VmHWM) growth while it streams /api/v1/export/, over
-  the same worker's peak after a warm-up; the ratio of the growth at the largest size to the
-  smallest says whether memory grows with the catalogue (it must not);
+- export memory: the worker's peak RSS (VmHWM, reset to the current RSS just before) growth
+  while it streams /api/v1/export/, and again for ?format=tar, after a warm-up; the ratio of
+  the growth at the largest size to the smallest says whether memory grows with the
+  catalogue (it must not);
 - download baseline: the export read to the end by a bare HTTP client, no verification;
 - bootstrap: `python -m gateway.sync` into an empty folder (index, export, feed), timed, with
   its requests and bytes; the ratio to the bare download is what verification costs;
 - catch-up: --changes models get a new version (the real publish path), then the same client
-  runs again: requests, feed requests, bytes and time (target: the feed in at most 2 requests).
+  runs again: requests, feed requests, bytes and time (target: the feed in at most 2 requests);
+- before/after: the bootstrapped folder is copied and the client of `--before` (git revision)
+  runs the same idle run and catch-up on the copy, so the bytes the signed timestamp saves
+  (the full index each run, before) are measured in the same run.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -136,6 +141,29 @@ def peak_rss_kb(pid: int) -> int:
         return int(re.search(r"VmHWM:\s+(\d+) kB", handle.read()).group(1))  # type: ignore[union-attr]
 
 
+def rss_kb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as handle:
+        return int(re.search(r"VmRSS:\s+(\d+) kB", handle.read()).group(1))  # type: ignore[union-attr]
+
+
+def peak_growth_kb(pid: int, port: int, path: str) -> tuple[int, int, float]:
+    """(peak RSS growth of the worker while it serves `path`, bytes, seconds): the peak is reset
+    to the current RSS first (Linux: 5 > /proc/PID/clear_refs), so each export is measured alone."""
+    with open(f"/proc/{pid}/clear_refs", "w") as handle:
+        handle.write("5")
+    before = rss_kb(pid)
+    size, seconds = download(port, path)
+    return peak_rss_kb(pid) - before, size, seconds
+
+
+def client_before(rev: str, into: Path) -> Path:
+    """The mudhub-sync of revision `rev` (gateway/ only; it imports the codec and the signature
+    check from this tree): the same catch-up, measured with the client as it was."""
+    archive = subprocess.run(["git", "archive", rev, "gateway"], cwd=common.ROOT, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
 def worker_pid(master: int) -> int:
     tree = [pid for pid in common.process_tree(master) if pid != master]
     if len(tree) != 1:
@@ -157,11 +185,15 @@ def download(port: int, path: str) -> tuple[int, float]:
     return size, time.perf_counter() - started
 
 
-def run_sync(scratch: common.Scratch, cert: Path, dest: Path) -> dict[str, Any]:
+def run_sync(scratch: common.Scratch, cert: Path, dest: Path, client: Path | None = None) -> dict[str, Any]:
+    """One mudhub-sync run; `client`: a folder holding another revision's gateway/ package."""
+    env = dict(scratch.env)
+    if client is not None:
+        env["PYTHONPATH"] = os.pathsep.join([str(client), str(common.ROOT)])
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "gateway.sync", "--server", scratch.base_url, "--cert", str(cert), "--dest", str(dest)],
-        cwd=common.ROOT, capture_output=True, text=True, timeout=3600, env=scratch.env,
+        cwd=client or common.ROOT, capture_output=True, text=True, timeout=3600, env=env,
     )  # fmt: skip
     seconds = time.perf_counter() - started
     if done.returncode != 0:
@@ -200,19 +232,25 @@ def measure(models: int, args: argparse.Namespace) -> dict[str, Any]:
             started_children.append(server)
             common.wait_http(server, scratch.port, "/api/v1/status/")
             worker = worker_pid(server.proc.pid)
-            download(scratch.port, "/mud/index.json")  # warm the worker: imports, connection
+            index_bytes, _ = download(scratch.port, "/mud/index.json")  # warm the worker: imports, connection
             download(scratch.port, "/api/v1/changes/?since=0&limit=10")
+            download(scratch.port, "/api/v1/export/?format=tar")
             before = peak_rss_kb(worker)
-            export_bytes, export_seconds = download(scratch.port, "/api/v1/export/")
-            after = peak_rss_kb(worker)
-            tar_bytes, tar_seconds = download(scratch.port, "/api/v1/export/?format=tar")
-            after_tar = peak_rss_kb(worker)
+            growth_ndjson, export_bytes, export_seconds = peak_growth_kb(worker, scratch.port, "/api/v1/export/")
+            growth_tar, tar_bytes, tar_seconds = peak_growth_kb(worker, scratch.port, "/api/v1/export/?format=tar")
             dest = Path(tempfile.mkdtemp(prefix="mudhub-bench-sync-", dir=scratch.var_dir))
             common.log(f"{models} models: bootstrap")
             bootstrap = run_sync(scratch, cert, dest)
+            # The same gateway twice: one keeps this client, one the client of --before (A/B).
+            dest_before = dest.with_name(dest.name + "-before")
+            shutil.copytree(dest, dest_before, symlinks=True)
+            old_client = client_before(args.before, Path(tempfile.mkdtemp(prefix="client-", dir=scratch.var_dir)))
+            idle = run_sync(scratch, cert, dest)
+            idle_before = run_sync(scratch, cert, dest_before, client=old_client)
             change(args.changes, args.flows)
             common.log(f"{models} models: catch-up after {args.changes} changes")
             catch_up = run_sync(scratch, cert, dest)
+            catch_up_before = run_sync(scratch, cert, dest_before, client=old_client)
             if not server.alive():
                 raise RuntimeError(f"gunicorn died:\n{server.tail()}")
         files = sum(1 for p in dest.rglob("*.json") if ".mudhub-sync" not in p.parts)
@@ -227,20 +265,27 @@ def measure(models: int, args: argparse.Namespace) -> dict[str, Any]:
             "tar_gz_bytes": tar_bytes,
             "tar_seconds": round(tar_seconds, 2),
             "worker_peak_rss_kb_before": before,
-            "worker_peak_rss_growth_kb_ndjson": after - before,
-            "worker_peak_rss_growth_kb_tar": after_tar - before,
+            "worker_peak_rss_growth_kb_ndjson": growth_ndjson,
+            "worker_peak_rss_growth_kb_tar": growth_tar,
         },
+        "index_bytes": index_bytes,
         "bootstrap": bootstrap,
         "bootstrap_over_bare_download": round(bootstrap["seconds"] / max(export_seconds, 1e-6), 2),
         "catch_up": catch_up,
         "catch_up_bytes_over_bootstrap": round(catch_up["bytes"] / max(bootstrap["bytes"], 1), 4),
+        # The client of --before (the full index every run) against this one (the timestamp first).
+        "catch_up_before": catch_up_before,
+        "catch_up_bytes_before_over_after": round(catch_up_before["bytes"] / max(catch_up["bytes"], 1), 2),
+        "idle_run": idle,
+        "idle_run_before": idle_before,
+        "idle_bytes_before_over_after": round(idle_before["bytes"] / max(idle["bytes"], 1), 1),
     }
 
 
 def _child(models: int, args: argparse.Namespace) -> dict[str, Any]:
     """Each size in a process of its own: Django binds to one scratch database per process."""
     argv = [sys.executable, __file__, "--one", "--models", str(models), "--changes", str(args.changes),
-            "--flows", str(args.flows), *(["--keep"] if args.keep else [])]  # fmt: skip
+            "--flows", str(args.flows), "--before", args.before, *(["--keep"] if args.keep else [])]  # fmt: skip
     done = subprocess.run(argv, stdout=subprocess.PIPE, text=True, timeout=7200, check=True)
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
@@ -251,6 +296,12 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=100)
     parser.add_argument("--flows", type=int, default=12, help="flows per model (about 4 KB a file)")
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument(
+        "--before",
+        default="d4abaa6",
+        help="the git revision whose mudhub-sync the catch-up is compared with (default: the last one without "
+        "the signed timestamp)",
+    )
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child run: one size
     args = parser.parse_args()
     if args.one:
@@ -267,6 +318,10 @@ def main() -> None:
         "sizes": sizes,
         "export_memory_growth_ratio_largest_over_smallest": round(
             large["export"]["worker_peak_rss_growth_kb_ndjson"] / growth_small, 2
+        ),
+        "tar_export_memory_growth_ratio_largest_over_smallest": round(
+            large["export"]["worker_peak_rss_growth_kb_tar"] / max(small["export"]["worker_peak_rss_growth_kb_tar"], 1),
+            2,
         ),
         "models_ratio_largest_over_smallest": large["models"] / small["models"],
         "catch_up_target_met": all(
