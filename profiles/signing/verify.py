@@ -188,11 +188,12 @@ def _parse(signature: bytes) -> tuple[asn1_cms.SignerInfo, list[x509.Certificate
         # as "malformed" rather than later as something that sounds like a verdict.
         signer_info = signer_infos[0]
         signer_info.native  # noqa: B018
-        if _reencoded(info) != signature:
+        if not _is_der(signature):
             raise _fail("not_der", "the signature is BER, not DER")
     except SignatureError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, OverflowError, x509.InvalidVersion) as error:
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError, AttributeError, x509.InvalidVersion) as error:
+        # AttributeError: asn1crypto reading a garbled value as a type it has no `native` for.
         raise _fail("malformed", f"the signature is not a CMS structure: {error}") from None
     return signer_info, carried
 
@@ -201,6 +202,110 @@ def _reencoded(info: asn1_cms.ContentInfo) -> bytes:
     # DER is the one canonical encoding: a copy re-encoded from scratch must be identical.
     # Indefinite lengths (what `openssl cms -stream` writes) and other BER freedoms fail this.
     return bytes(asn1_cms.ContentInfo.load(info.dump()).dump(force=True))
+
+
+class _NotDer(Exception):
+    pass
+
+
+def _tlv(data: bytes, position: int) -> tuple[int, int, int]:
+    """(tag, start of the contents, end) of the element at `position`, its header held to DER:
+    a one-byte tag, a definite length in the fewest bytes."""
+    if position + 2 > len(data):
+        raise _NotDer
+    tag, first = data[position], data[position + 1]
+    if tag & 0x1F == 0x1F:
+        raise _NotDer  # a multi-byte tag: no field of a CMS SignedData's outer layers has one
+    if first < 0x80:
+        start, length = position + 2, first
+    else:
+        count = first & 0x7F
+        digits = data[position + 2 : position + 2 + count]
+        # 0x80 is BER's indefinite length; a leading zero byte or a long form for < 128 is not DER.
+        if count == 0 or count > 4 or len(digits) != count or digits[0] == 0:
+            raise _NotDer
+        start, length = position + 2 + count, int.from_bytes(digits, "big")
+        if length < 0x80:
+            raise _NotDer
+    if start + length > len(data):
+        raise _NotDer
+    return tag, start, start + length
+
+
+def _children(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
+    """The (tag, element start, element end) of each element within [start, end)."""
+    out, position = [], start
+    while position < end:
+        tag, _, element_end = _tlv(data, position)
+        out.append((tag, position, element_end))
+        position = element_end
+    if position != end:
+        raise _NotDer
+    return out
+
+
+# The DER verdicts on carried certificate sets, by their bytes: every file the aggregator signs
+# carries the same certificate, and re-encoding it is most of the cost of the check.
+_CERTIFICATES_DER: set[bytes] = set()
+_CERTIFICATES_DER_MAX = 64
+
+_SIGNED_DATA_FIELDS: dict[int, type[asn1_cms.Asn1Value]] = {
+    0x02: asn1_cms.CMSVersion,
+    0x31: asn1_cms.SignerInfos,  # the SET OF signer infos; the other SET is told apart by position
+    0x30: asn1_cms.EncapsulatedContentInfo,
+}
+
+
+def _same_when_reencoded(kind: type[asn1_cms.Asn1Value], raw: bytes) -> bool:
+    return bytes(kind.load(raw).dump(force=True)) == raw
+
+
+def _is_der(signature: bytes) -> bool:
+    """Whether `signature` is the DER encoding of the ContentInfo asn1crypto read from it: the
+    same verdict as re-encoding the whole (`_reencoded(info) == signature`), reached part by
+    part. DER composes: a SEQUENCE is DER when its header is and each field is. So the headers
+    of ContentInfo, [0] EXPLICIT and SignedData are held to DER here, each field of SignedData
+    is re-encoded on its own, and the carried certificates' verdict is remembered by their
+    bytes."""
+    try:
+        tag, start, end = _tlv(signature, 0)
+        if tag != 0x30 or end != len(signature):
+            return False
+        outer = _children(signature, start, end)
+        if [t for t, _, _ in outer] != [0x06, 0xA0]:
+            return False
+        oid_start, oid_end = outer[0][1], outer[0][2]
+        if not _same_when_reencoded(asn1_cms.ContentType, signature[oid_start:oid_end]):
+            return False
+        _, start, end = _tlv(signature, outer[1][1])
+        (tag, sd_start, _), *rest = _children(signature, start, end)
+        if tag != 0x30 or rest:
+            return False
+        _, start, end = _tlv(signature, sd_start)
+        fields = _children(signature, start, end)
+        tags = [t for t, _, _ in fields]
+        if tags[:3] != [0x02, 0x31, 0x30] or tags[-1] != 0x31 or tags[3:-1] not in ([], [0xA0], [0xA1], [0xA0, 0xA1]):
+            return False
+        for index, (tag, begin, finish) in enumerate(fields):
+            raw = signature[begin:finish]
+            if index == 1:
+                ok = _same_when_reencoded(asn1_cms.DigestAlgorithms, raw)
+            elif tag == 0xA0:  # [0] IMPLICIT CertificateSet: its contents as a plain SET OF
+                untagged = b"\x31" + raw[1:]
+                ok = untagged in _CERTIFICATES_DER or _same_when_reencoded(asn1_cms.CertificateSet, untagged)
+                if ok and untagged not in _CERTIFICATES_DER:
+                    if len(_CERTIFICATES_DER) >= _CERTIFICATES_DER_MAX:
+                        _CERTIFICATES_DER.clear()
+                    _CERTIFICATES_DER.add(untagged)
+            elif tag == 0xA1:  # [1] IMPLICIT RevocationInfoChoices
+                ok = _same_when_reencoded(asn1_cms.RevocationInfoChoices, b"\x31" + raw[1:])
+            else:
+                ok = _same_when_reencoded(_SIGNED_DATA_FIELDS[tag], raw)
+            if not ok:
+                return False
+        return True
+    except _NotDer:
+        return False
 
 
 def _digest_name(signer_info: asn1_cms.SignerInfo) -> str:

@@ -262,3 +262,85 @@ def test_verifying_loads_no_django(tmp_path: Path) -> None:
     )
     run = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, text=True, check=True)
     assert run.stdout.strip() == ""
+
+
+def _old_verdict(data: bytes) -> bool | None:
+    """The DER check as it was (re-encode the whole, compare); None when asn1crypto cannot read it."""
+    from asn1crypto import cms as asn1_cms
+
+    from profiles.signing.verify import _reencoded
+
+    try:
+        info = asn1_cms.ContentInfo.load(data, strict=True)
+        info.native  # noqa: B018 (parse everything, as verify_detached does)
+        return _reencoded(info) == data
+    except Exception:
+        return None
+
+
+def _header(tag: int, length: int, extra: int = 0) -> bytes:
+    """A tag and length; `extra` > 0 spells the length with that many more bytes (BER, not DER)."""
+    digits = length.to_bytes(max(1, (length.bit_length() + 7) // 8), "big") if length >= 0x80 or extra else b""
+    digits = b"\x00" * extra + digits if extra else digits
+    return bytes([tag, length]) if not digits else bytes([tag, 0x80 | len(digits)]) + digits
+
+
+def _lengthen(data: bytes, at: int) -> bytes | None:
+    """`data` (DER) with the header of the element starting at `at` spelled one byte longer (legal
+    BER, not DER), every enclosing length adjusted; None when no element starts there."""
+
+    def walk(start: int, end: int) -> tuple[bytes, bool]:
+        out, hit, position = b"", False, start
+        while position < end:
+            tag, first = data[position], data[position + 1]
+            count = 0 if first < 0x80 else first & 0x7F
+            begin = position + 2 + count
+            length = first if first < 0x80 else int.from_bytes(data[position + 2 : begin], "big")
+            contents, inner_hit = data[begin : begin + length], False
+            if tag & 0x20 and not hit and position < at < begin + length:
+                contents, inner_hit = walk(begin, begin + length)
+            extra = 1 if position == at else 0
+            out += _header(tag, len(contents), extra) + contents
+            hit = hit or inner_hit or position == at
+            position = begin + length
+        return out, hit
+
+    rebuilt, hit = walk(0, len(data))
+    return rebuilt if hit else None
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(position=st.integers(min_value=0), flip=st.integers(min_value=1, max_value=255), lengthen=st.booleans())
+def test_the_part_by_part_der_check_agrees_with_re_encoding_the_whole(
+    signature: bytes, position: int, flip: int, lengthen: bool
+) -> None:
+    from profiles.signing.verify import _is_der
+
+    position %= len(signature)
+    if lengthen:
+        changed = _lengthen(signature, position)
+        if changed is None:
+            return
+    else:
+        changed = signature[:position] + bytes([signature[position] ^ flip]) + signature[position + 1 :]
+    before = _old_verdict(changed)
+    if before is not None:
+        assert _is_der(changed) == before
+    assert _is_der(signature) is True and _old_verdict(signature) is True
+
+
+def test_ber_inside_the_carried_certificate_is_still_refused(signature: bytes, ca: Identity) -> None:
+    from profiles.signing.verify import _is_der
+
+    assert _is_der(signature)  # the certificate set is now remembered as DER
+    # Inside the carried certificate (its TBSCertificate's header), one length spelled longer:
+    # the certificate set's bytes differ, so the remembered verdict does not apply.
+    from asn1crypto import cms as asn1_cms
+
+    certificate = asn1_cms.ContentInfo.load(signature)["content"]["certificates"][0].chosen.dump()
+    inner = signature.index(certificate) + 4  # past the certificate's own 4-byte header
+    lengthened = _lengthen(signature, inner)
+    assert lengthened is not None and _old_verdict(lengthened) is False
+    assert not _is_der(lengthened)
+    # cryptography refuses to read the BER certificate before the DER check is reached.
+    assert refusal(MUD, lengthened, ca) in ("not_der", "malformed")
