@@ -217,6 +217,23 @@ def device_model_merge(
     return outcome
 
 
+def _one_active_submission_each(target: DeviceModel) -> int:
+    """A contributor who submitted for both models now has two active submissions for one
+    firmware of the target: the newer stands and supersedes the older, as a resubmission does."""
+    active = Submission.objects.filter(device_model=target, status=Submission.Status.ACTIVE)
+    newest: dict[tuple[int, int], int] = {}
+    older: list[tuple[int, tuple[int, int]]] = []
+    for pk, contributor_id, firmware_id in active.order_by("-id").values_list("pk", "contributor_id", "firmware_id"):
+        key = (contributor_id, firmware_id)
+        if key in newest:
+            older.append((pk, key))
+        else:
+            newest[key] = pk
+    for pk, key in older:
+        Submission.objects.filter(pk=pk).update(status=Submission.Status.SUPERSEDED, superseded_by_id=newest[key])
+    return len(older)
+
+
 def _move_inputs(source: DeviceModel, target: DeviceModel, *, at: object) -> dict[str, int]:
     moved: dict[str, int] = {}
     # Submissions, each to the target's firmware of the same version (made if new).
@@ -231,6 +248,7 @@ def _move_inputs(source: DeviceModel, target: DeviceModel, *, at: object) -> dic
             FirmwareVersion.objects.filter(pk=twin.pk).update(first_seen=firmware.first_seen)
         submissions += Submission.objects.filter(firmware=firmware).update(device_model=target, firmware=twin)
     moved["submissions"] = submissions
+    moved["superseded"] = _one_active_submission_each(target)
     # The source's name and aliases resolve to the target from now on. An alias spelled as the
     # target's own slug is dropped (the target's row already answers to it).
     DeviceModelAlias.objects.filter(device_model=source, slug=target.slug).delete()

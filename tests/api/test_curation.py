@@ -243,3 +243,16 @@ def test_withdrawing_a_scope_takes_its_regional_variants_with_it(client, moderat
     settle(model.pk)
     still = ConsensusProfile.objects.filter(device_model=model, is_current=True).values_list("scope", flat=True)
     assert not {"latest", "latest@western-europe"} & set(still)
+
+
+def test_a_contributor_of_both_models_keeps_one_active_submission_after_a_merge(moderator, auth_api, submit):
+    person = auth_api(trust_level=3)
+    first = submit(person, payload(flow("api.acme.example"), model="Cam 1", firmware="1.0")).json()["id"]
+    second = submit(person, payload(flow("img.acme.example"), model="Cam One", firmware="1.0")).json()["id"]
+    source, target = DeviceModel.objects.get(slug="cam-one"), DeviceModel.objects.get(slug="cam-1")
+    response = post(moderator, f"/api/v1/device-models/{source.pk}/merge/", into=target.pk, reason="duplicate")
+    assert response.status_code == 200 and response.json()["moved"]["superseded"] == 1
+    active = Submission.objects.filter(contributor=person.contributor, status="active")
+    assert list(active.values_list("pk", "device_model_id")) == [(second, target.pk)]
+    older = Submission.objects.get(pk=first)
+    assert older.status == "superseded" and older.superseded_by_id == second
