@@ -161,8 +161,8 @@ def timestamp(version: int = 3, *, expires: datetime | None = None, body: bytes 
 
 def test_a_signed_fresh_timestamp_names_its_index():
     body = timestamp(5)
-    stamp = verify_timestamp(body=body, signature=sign_detached(body, AGGREGATOR), trust=trust(), now=NOW,
-                             newest_seen=5)  # fmt: skip
+    stamp = verify_timestamp(body=body, signature=sign_detached(body, AGGREGATOR), trust=trust(),
+                             now=datetime.now(UTC), newest_seen=5)  # fmt: skip
     assert (stamp.version, stamp.index_version) == (5, 5)
     assert stamp.index_sha256 == hashlib.sha256(index(5)).hexdigest() and stamp.index_length == len(index(5))
 
@@ -171,13 +171,14 @@ def test_a_timestamp_is_refused_tampered_expired_replayed_or_unpinned():
     body = timestamp(5)
     signature = sign_detached(body, AGGREGATOR)
 
-    def check(content: bytes, sig: bytes = signature, seen: int = 0, now: datetime = NOW):
-        return lambda: verify_timestamp(body=content, signature=sig, trust=trust(), now=now, newest_seen=seen)
+    def check(content: bytes, sig: bytes = signature, seen: int = 0, now: datetime | None = None):
+        at = now or datetime.now(UTC)  # after the signing (NOW is when the module was imported)
+        return lambda: verify_timestamp(body=content, signature=sig, trust=trust(), now=at, newest_seen=seen)
 
     assert refused(EXIT_BAD_SIGNATURE, check(body.replace(b'"version": 5', b'"version": 9'))).code == "bad_signature"
     expired = timestamp(6, expires=NOW - timedelta(seconds=1))
     assert refused(EXIT_EXPIRED, check(expired, sign_detached(expired, AGGREGATOR))).code == "expired"
-    assert refused(EXIT_EXPIRED, check(body, now=NOW + timedelta(hours=49))).code == "expired"
+    assert refused(EXIT_EXPIRED, check(body, now=datetime.now(UTC) + timedelta(hours=49))).code == "expired"
     assert refused(EXIT_ROLLBACK, check(body, seen=6)).code == "rollback"
     assert refused(EXIT_UNPINNED, check(body, sign_detached(body, STRANGER))).code == "unpinned"
     malformed = json.dumps({"mudhub-timestamp": 1, "version": 5}).encode()
