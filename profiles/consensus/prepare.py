@@ -7,8 +7,8 @@ with duplicates" is settled once, here.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -94,6 +94,9 @@ class Prepared:
     flows: tuple[Flow, ...]
     keys: tuple[str, ...]
     column_of_key: dict[str, int]
+    # What is derived from the fields above (never from `inp`) and kept for the scopes that
+    # share this preparation (`dataclasses.replace(prepared, inp=...)` passes the same dict).
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def prepare(inp: ConsensusInput) -> Prepared:

@@ -85,6 +85,30 @@ def test_the_input_digest_covers_every_input_and_the_parameter_set() -> None:
     assert len(input_digest(base)) == 64
 
 
+@SETTINGS
+@given(crowds(), st.one_of(st.none(), st.frozensets(st.sampled_from(POOL))), st.sampled_from(["4.0", "3.0"]))
+def test_the_digest_built_member_by_member_is_the_one_shot_encoding(
+    inp: ConsensusInput, covered: frozenset | None, firmware: str
+) -> None:
+    """canonical_bytes keeps the encoding of the members every scope shares; the bytes must be
+    those of the whole document encoded at once, for the scope that filled the cache and for
+    another scope that reuses it."""
+    from profiles.consensus.digest import canonical_bytes, canonical_document
+    from profiles.consensus.prepare import prepare
+
+    if covered is not None:
+        inp = with_more(inp, manufacturer_profiles=(profile("p", covered),))
+    prepared = prepare(inp)
+    other = replace(prepared, inp=replace(inp, firmware=firmware, condition_since={POOL[0].key: inp.as_of}))
+    for one in (prepared, other, prepared):
+        whole = json.dumps(
+            canonical_document(one), sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False
+        ).encode("ascii")
+        assert canonical_bytes(one) == whole
+    assert canonical_bytes(prepared) != canonical_bytes(other)
+    assert "digest-parts" in other.shared and other.shared is prepared.shared
+
+
 def test_the_digest_does_not_depend_on_how_equal_values_are_spelled() -> None:
     from datetime import timedelta, timezone
 
