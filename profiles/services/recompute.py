@@ -113,7 +113,9 @@ def _emit(inputs: ModelInputs, scope: str, result: ConsensusResult) -> bytes:
     return mud.emit(meta, result.allowed_flows)
 
 
-def _decision_row(profile: ConsensusProfile, row: FlowDecision, flow_id: int, digest: str) -> dict[str, object]:
+def _decision_row(
+    profile: ConsensusProfile, row: FlowDecision, flow_id: int, digest: str, cache: _Rows | None = None
+) -> dict[str, object]:
     """One ConsensusFlow row's values, by field attname."""
     return {
         "profile_id": profile.pk,
@@ -128,15 +130,52 @@ def _decision_row(profile: ConsensusProfile, row: FlowDecision, flow_id: int, di
         "lower_bound": row.lb,
         "wilson": row.wilson,
         "condition_since": row.condition_since,
-        "provenance": provenance_row(row),
+        "provenance": cache.provenance(row) if cache is not None else provenance_row(row),
         "evidence_digest": digest,
     }
+
+
+class _Rows:
+    """One run's decision rows, each made once: evidence digest, provenance and its JSON text.
+
+    The scopes that resolve to the same firmware with the same hold clocks (`latest` and the
+    newest firmware, usually) share their FlowDecision objects (`engine.compute_scopes`), so
+    their rows are equal but for the profile: the second scope reuses the first one's work.
+    Kept for one run only, by object identity (the results hold the decisions alive)."""
+
+    def __init__(self) -> None:
+        self._digests: dict[int, tuple[FlowDecision, str]] = {}
+        self._provenance: dict[int, tuple[FlowDecision, dict[str, object]]] = {}
+        self._texts: dict[int, tuple[dict[str, object], str]] = {}
+
+    def digest(self, row: FlowDecision) -> str:
+        found = self._digests.get(id(row))
+        if found is None:
+            found = self._digests[id(row)] = (row, evidence_digest(row))
+        return found[1]
+
+    def provenance(self, row: FlowDecision) -> dict[str, object]:
+        found = self._provenance.get(id(row))
+        if found is None:
+            found = self._provenance[id(row)] = (row, provenance_row(row))
+        return found[1]
+
+    def text(self, provenance: dict[str, object]) -> str:
+        found = self._texts.get(id(provenance))
+        if found is None:
+            found = self._texts[id(provenance)] = (provenance, _provenance_text(provenance))
+        return found[1]
+
+
+def _provenance_text(provenance: dict[str, object]) -> str:
+    # The column is jsonb: PostgreSQL keeps the value, not the spelling, so no whitespace.
+    return json.dumps(provenance, separators=(",", ":"))
 
 
 _DECISION_FIELDS = [f for f in ConsensusFlow._meta.concrete_fields if not f.primary_key]
 
 
-def _decision_rows_insert(rows: list[dict[str, object]]) -> None:
+def _decision_rows_insert(rows: list[dict[str, object]], cache: _Rows | None = None) -> None:
     """Insert decision rows: with COPY on PostgreSQL, bulk_create elsewhere.
 
     A recompute at a new time rewrites nearly every decision (support decays with the age of
@@ -152,12 +191,13 @@ def _decision_rows_insert(rows: list[dict[str, object]]) -> None:
         raise RuntimeError("decision rows and the ConsensusFlow model disagree on the columns")
     names = [f.attname for f in _DECISION_FIELDS]
     as_text = names.index("provenance")
+    text = cache.text if cache is not None else _provenance_text
     table = connection.ops.quote_name(ConsensusFlow._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _DECISION_FIELDS)
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
         for row in rows:
             values = [row[name] for name in names]
-            values[as_text] = json.dumps(row["provenance"])
+            values[as_text] = text(row["provenance"])  # type: ignore[arg-type]
             copy.write_row(values)
 
 
@@ -169,13 +209,16 @@ def _last_version(inputs: ModelInputs, scope: str) -> int:
     return int(found["n"] or 0)
 
 
-def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime) -> ConsensusProfile | None:
+def _store(
+    inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at: datetime, cache: _Rows | None = None
+) -> ConsensusProfile | None:
     """Write this scope's result; return the profile if a new version was published.
 
     A version is published only when the set of served flows changes: the file's
     last-update is the newest input's time, and a new submission that changes nothing
     served must not make every gateway download the same policy again.
     """
+    cache = cache if cache is not None else _Rows()
     current = inputs.current_profiles.get(scope)
     allowed = len(result.allowed_flows)
     served_before = {k for k, state in inputs.previous_states.get(scope, {}).items() if state == "allowed"}
@@ -184,13 +227,13 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
         stored = dict(ConsensusFlow.objects.filter(profile=current).values_list("flow_id", "evidence_digest"))
         changed = []
         for row in result.decisions:
-            flow_id, digest = inputs.flow_ids[row.key], evidence_digest(row)
+            flow_id, digest = inputs.flow_ids[row.key], cache.digest(row)
             if stored.pop(flow_id, None) != digest:
-                changed.append(_decision_row(current, row, flow_id, digest))
+                changed.append(_decision_row(current, row, flow_id, digest, cache))
         if changed or stored:  # what is left in `stored` is no longer decided at all
             gone = [*stored, *(row["flow_id"] for row in changed)]
             ConsensusFlow.objects.filter(profile=current, flow_id__in=gone).delete()
-            _decision_rows_insert(changed)
+            _decision_rows_insert(changed, cache)
         ConsensusProfile.objects.filter(pk=current.pk).update(
             input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
         )
@@ -212,7 +255,8 @@ def _store(inputs: ModelInputs, scope: str, result: ConsensusResult, computed_at
     )
     consensus_publish(profile=profile)
     _decision_rows_insert(
-        [_decision_row(profile, row, inputs.flow_ids[row.key], evidence_digest(row)) for row in result.decisions]
+        [_decision_row(profile, row, inputs.flow_ids[row.key], cache.digest(row), cache) for row in result.decisions],
+        cache,
     )
     return profile
 
@@ -333,10 +377,11 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     ]
     results = engine.compute_scopes(scope_inputs)
     withdrawn = set(model.withdrawn_scopes)
+    rows = _Rows()
     for scope, result in zip(inputs.scopes, results, strict=True):
         if split_scope(scope)[0] in withdrawn:  # a withdrawn scope, or a regional variant of one
             continue
-        profile = _store(inputs, scope, result, computed_at)
+        profile = _store(inputs, scope, result, computed_at, rows)
         # Reputation and discrepancies follow the global consensus; a variant only re-weighs it.
         regional = scope in inputs.variants
         if not regional:
