@@ -64,6 +64,9 @@ class ModelInputs:
     previous_states: dict[str, dict[str, str]]
     # per scope, the previous state of each frozen flow (engine spelling): what a freeze holds
     held_states: dict[str, dict[str, str]]
+    # per scope, the evidence digest of each stored decision row (by flow row id): the store
+    # rewrites only the rows whose digest changed
+    stored_digests: dict[str, dict[int, str]]
     submission_contributors: dict[str, int]
     flow_ids: dict[str, int]
     newest_input_at: datetime
@@ -76,7 +79,9 @@ def _firmware_order(device_model: DeviceModel) -> list[str]:
 
 
 def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
-    active = Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE)
+    # No query here needs an order (the engine puts every input in id order): `.order_by()`
+    # drops the models' default orderings, and with them joins and sorts.
+    active = Submission.objects.filter(device_model=device_model, status=Submission.Status.ACTIVE).order_by()
     # The window comes as one duration: each timestamp the database sends is parsed in Python
     # (Django's time-zone aware loader), a duration by psycopg's C code.
     rows = list(
@@ -101,9 +106,9 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
             )
         )
     vote_rows = list(
-        VoteRow.objects.filter(device_model=device_model, voided_at__isnull=True).values_list(
-            "id", "voter_id", "flow_id", "value", "firmware"
-        )
+        VoteRow.objects.filter(device_model=device_model, voided_at__isnull=True)
+        .order_by()
+        .values_list("id", "voter_id", "flow_id", "value", "firmware")
     )
     voted = flows_by_id({row[2] for row in vote_rows} - flows.keys())
     votes = tuple(
@@ -113,8 +118,10 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
     )  # fmt: skip
     decisions = _moderator_decisions(device_model)
     voters = VoteRow.objects.filter(device_model=device_model, voided_at__isnull=True).values("voter_id")
-    people = Contributor.objects.filter(Q(pk__in=active.values("contributor_id")) | Q(pk__in=voters)).values_list(
-        "id", "trust_level", "reputation_r", "reputation_s", "group_key", "suspended_at", "is_moderator"
+    people = (
+        Contributor.objects.filter(Q(pk__in=active.values("contributor_id")) | Q(pk__in=voters))
+        .order_by()
+        .values_list("id", "trust_level", "reputation_r", "reputation_s", "group_key", "suspended_at", "is_moderator")
     )
     contributors = tuple(
         ContributorSnapshot(
@@ -149,13 +156,20 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         domain_first_seen=dict(PeerDomain.objects.filter(name__in=domains).values_list("name", "first_seen")),
         firmware_order=tuple(order),
     )
-    current = {p.scope: p for p in ConsensusProfile.objects.filter(device_model=device_model, is_current=True)}
+    current = {
+        p.scope: p for p in ConsensusProfile.objects.filter(device_model=device_model, is_current=True).order_by()
+    }
+    scope_of = {p.pk: scope for scope, p in current.items()}
     holds: dict[str, dict[str, datetime]] = {}
     states: dict[str, dict[str, str]] = {}
-    for scope, key, since, state in ConsensusFlow.objects.filter(profile__in=current.values()).values_list(
-        "profile__scope", "flow__key", "condition_since", "state"
+    digests: dict[str, dict[int, str]] = {}
+    decided = ConsensusFlow.objects.filter(profile__in=current.values()).order_by()
+    for profile_id, flow_id, key, since, state, digest in decided.values_list(
+        "profile_id", "flow_id", "flow__key", "condition_since", "state", "evidence_digest"
     ):
+        scope = scope_of[profile_id]
         states.setdefault(scope, {})[key] = state
+        digests.setdefault(scope, {})[flow_id] = digest
         if since is not None:
             holds.setdefault(scope, {})[key] = since
     frozen = {d.flow_key for d in decisions if d.kind == "freeze"}
@@ -179,6 +193,7 @@ def consensus_inputs_get(*, device_model: DeviceModel) -> ModelInputs:
         condition_since=holds,
         previous_states=states,
         held_states=held,
+        stored_digests=digests,
         submission_contributors={str(row[0]): row[1] for row in rows},
         flow_ids={flow.key: pk for pk, flow in (flows | voted | manufacturer_flows).items()},
         newest_input_at=newest_input_at or device_model.created_at,
@@ -190,14 +205,17 @@ def _moderator_decisions(device_model: DeviceModel) -> tuple[ModeratorDecision, 
     from profiles.services.moderation import frozen_flow_ids
 
     kinds = {"approve": "approve", "reject": "reject", "reject_malicious": "reject"}
-    rows = DecisionRow.objects.filter(device_model=device_model, kind__in=kinds).values_list(
-        "id", "kind", "flow__key", "firmware"
+    rows = (
+        DecisionRow.objects.filter(device_model=device_model, kind__in=kinds)
+        .order_by()
+        .values_list("id", "kind", "flow__key", "firmware")
     )
     out = [
         ModeratorDecision(id=str(pk), kind=kinds[kind], flow_key=key, firmware=fw or None) for pk, kind, key, fw in rows
     ]
     frozen = frozen_flow_ids(device_model.pk)
-    keys = dict(Flow.objects.filter(pk__in={flow_id for flow_id, _ in frozen}).values_list("id", "key"))
+    wanted = {flow_id for flow_id, _ in frozen}
+    keys = dict(Flow.objects.filter(pk__in=wanted).order_by().values_list("id", "key")) if wanted else {}
     out += [
         ModeratorDecision(id=str(pk), kind="freeze", flow_key=keys[flow_id], firmware=fw or None)
         for (flow_id, fw), pk in frozen.items()
@@ -211,14 +229,16 @@ def _manufacturer_inputs(
     """Every signed profile of the model (the engine ignores withdrawn, superseded and revoked
     ones, so they are passed as such) and the statements in force; the flows they name."""
     profile_rows = list(
-        SignedProfile.objects.filter(device_model=device_model).values_list(
+        SignedProfile.objects.filter(device_model=device_model)
+        .order_by()
+        .values_list(
             "id", "flow_ids", "firmware", "created_at", "withdrawn_at", "superseded_by_id", "certificate__revoked_at"
         )
     )
     statement_rows = list(
-        FlowStatement.objects.filter(device_model=device_model, withdrawn_at__isnull=True).values_list(
-            "id", "flow_id", "verdict", "firmware"
-        )
+        FlowStatement.objects.filter(device_model=device_model, withdrawn_at__isnull=True)
+        .order_by()
+        .values_list("id", "flow_id", "verdict", "firmware")
     )
     if not profile_rows and not statement_rows:
         return (), (), {}

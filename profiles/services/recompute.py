@@ -224,7 +224,7 @@ def _store(
     served_before = {k for k, state in inputs.previous_states.get(scope, {}).items() if state == "allowed"}
     if current is not None and served_before == {f.key for f in result.allowed_flows}:
         # Same served flows: refresh in place only the decisions whose evidence changed.
-        stored = dict(ConsensusFlow.objects.filter(profile=current).values_list("flow_id", "evidence_digest"))
+        stored = dict(inputs.stored_digests.get(scope, {}))  # read with the inputs, the model locked
         changed = []
         for row in result.decisions:
             flow_id, digest = inputs.flow_ids[row.key], cache.digest(row)
@@ -400,7 +400,7 @@ def consensus_recompute(*, device_model_id: int, as_of: datetime | None = None) 
     for scope in inputs.current_profiles.keys() - set(inputs.scopes):
         if split_scope(scope)[1] is not None:
             consensus_withdraw(device_model=model, scope=scope)
-    latest = ConsensusProfile.objects.filter(device_model=model, scope=LATEST, is_current=True).first()
+    latest = ConsensusProfile.objects.filter(device_model=model, scope=LATEST, is_current=True).order_by().first()
     due = [at for inp, result in zip(scope_inputs, results, strict=True) if (at := next_change_at(inp, result))]
     DeviceModel.objects.filter(pk=model.pk).update(
         has_consensus=bool(latest and latest.allowed_count), recompute_due_at=min(due) if due else None
