@@ -17,7 +17,7 @@ from .inputs import ConsensusInput, ManufacturerProfile
 from .params import ConsensusParams
 from .prepare import Prepared, prepare
 from .result import ConsensusResult, FlowDecision
-from .risk import Classifier
+from .risk import Classification, Classifier
 from .rules import Evidence, conditions_met, decide, wilson_of
 from .stats import beta_lower_bounds
 from .support import BoolArray, compute_support
@@ -55,7 +55,7 @@ def _since(met: bool, previous: datetime | None, as_of: datetime) -> datetime | 
 
 
 def compute(inp: ConsensusInput) -> ConsensusResult:
-    return _compute(prepare(inp))
+    return _compute(prepare(inp), {})
 
 
 # What the firmware scopes of one model share: everything `prepare` reads but the scope.
@@ -81,6 +81,8 @@ def compute_scopes(inputs: Sequence[ConsensusInput]) -> list[ConsensusResult]:
             if getattr(inp, name) is not getattr(first, name) and getattr(inp, name) != getattr(first, name):
                 raise ValueError(f"compute_scopes: the scopes of one model share {name}")
     shared = prepare(first)
+    # A flow's risk class depends on the flow, context, as_of and params, which the scopes share.
+    classified: dict[int, Classification] = {}
     results: list[ConsensusResult] = []
     for inp in inputs:
         prepared = shared if inp is first else replace(shared, inp=inp)
@@ -96,13 +98,15 @@ def compute_scopes(inputs: Sequence[ConsensusInput]) -> list[ConsensusResult]:
             None,
         )
         if twin is None:
-            results.append(_compute(prepared))
+            results.append(_compute(prepared, classified))
         else:
             results.append(replace(twin, firmware=inp.firmware, input_digest=digest(prepared)))
     return results
 
 
-def _compute(prepared: Prepared) -> ConsensusResult:
+def _compute(prepared: Prepared, classified: dict[int, Classification]) -> ConsensusResult:
+    """One scope's result; `classified` keeps each flow column's risk class for the other
+    scopes of the same preparation, context, as_of and params (`compute_scopes`)."""
     inp = prepared.inp
     params: ConsensusParams = inp.params
     target = inp.resolved_firmware
@@ -137,8 +141,14 @@ def _compute(prepared: Prepared) -> ConsensusResult:
         {"reject": rejected, "approve": approved, "freeze": frozen}[decision.kind].add(found)
         decision_ids.setdefault(found, []).append(decision.id)
 
-    classifier = Classifier(inp.context, inp.as_of, params)
-    classes = [classifier.classify(prepared.flows[column]) for column in columns]
+    classifier: Classifier | None = None
+    classes: list[Classification] = []
+    for column in columns.tolist():
+        known = classified.get(column)
+        if known is None:
+            classifier = classifier or Classifier(inp.context, inp.as_of, params)
+            known = classified[column] = classifier.classify(prepared.flows[column])
+        classes.append(known)
     class_params = [params.for_class(c.risk_class) for c in classes]
     a_milli = support.a_milli[columns]
     b_milli = support.b_milli[columns]

@@ -37,7 +37,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from publicsuffixlist import PublicSuffixList
 
@@ -97,13 +97,17 @@ def _psl(only_icann: bool) -> PublicSuffixList:
     return PublicSuffixList(only_icann=only_icann)
 
 
+@lru_cache(maxsize=1 << 16)
 def registrable_domain(name: str) -> str:
-    """The registrable domain per the full public-suffix list; a bare suffix is its own."""
+    """The registrable domain per the full public-suffix list; a bare suffix is its own.
+    Kept per name: the list is fixed for the process, and a model's flows name the same
+    peers in every scope and every run."""
     name = name.lower().rstrip(".")
     found = _psl(False).privatesuffix(name)
     return str(found) if found else name
 
 
+@lru_cache(maxsize=1 << 16)
 def under_private_section(name: str) -> bool:
     name = name.lower().rstrip(".")
     return bool(_psl(False).publicsuffix(name) != _psl(True).publicsuffix(name))
