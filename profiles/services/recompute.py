@@ -147,6 +147,8 @@ class _Rows:
         self._digests: dict[int, tuple[FlowDecision, str]] = {}
         self._provenance: dict[int, tuple[FlowDecision, dict[str, object]]] = {}
         self._texts: dict[int, tuple[dict[str, object], str]] = {}
+        # the profile this run inserted each decision's row for first
+        self._written: dict[int, tuple[FlowDecision, int]] = {}
 
     def digest(self, row: FlowDecision) -> str:
         found = self._digests.get(id(row))
@@ -165,6 +167,14 @@ class _Rows:
         if found is None:
             found = self._texts[id(provenance)] = (provenance, _provenance_text(provenance))
         return found[1]
+
+    def written(self, row: FlowDecision) -> int | None:
+        """The profile whose row for this decision this run inserted, if any."""
+        found = self._written.get(id(row))
+        return None if found is None else found[1]
+
+    def wrote(self, row: FlowDecision, profile_id: int) -> None:
+        self._written.setdefault(id(row), (row, profile_id))
 
 
 def _provenance_text(provenance: dict[str, object]) -> str:
@@ -201,6 +211,46 @@ def _decision_rows_insert(rows: list[dict[str, object]], cache: _Rows | None = N
             copy.write_row(values)
 
 
+def _decisions_write(profile: ConsensusProfile, decided: list[tuple[FlowDecision, int, str]], cache: _Rows) -> None:
+    """Insert `profile`'s rows for these (decision, flow row id, evidence digest).
+
+    A decision whose row this run already inserted for another scope (`latest` and its
+    firmware share decisions) has the same row there but for the profile: on PostgreSQL it is
+    copied inside the database, which neither sends the provenance again nor parses it into
+    jsonb again (that parsing is most of the database's work for a row). The others go
+    through `_decision_rows_insert`."""
+    fresh: list[dict[str, object]] = []
+    copies: dict[int, list[int]] = {}
+    for row, flow_id, digest in decided:
+        source = cache.written(row) if connection.vendor == "postgresql" else None
+        if source is not None and source != profile.pk:
+            copies.setdefault(source, []).append(flow_id)
+            continue
+        fresh.append(_decision_row(profile, row, flow_id, digest, cache))
+        cache.wrote(row, profile.pk)
+    _decision_rows_insert(fresh, cache)
+    for source, flow_ids in copies.items():
+        _decision_rows_copy(source, profile.pk, flow_ids)
+
+
+def _decision_rows_copy(source_profile_id: int, profile_id: int, flow_ids: list[int]) -> None:
+    """Copy the rows of `flow_ids` from one profile to another (PostgreSQL): every column as it
+    is but the id and the profile."""
+    quote = connection.ops.quote_name
+    table = quote(ConsensusFlow._meta.db_table)
+    profile_column = quote(ConsensusFlow._meta.get_field("profile").column)
+    flow_column = quote(ConsensusFlow._meta.get_field("flow").column)
+    columns = ", ".join(quote(f.column) for f in _DECISION_FIELDS if f.attname != "profile_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({profile_column}, {columns}) SELECT %s, {columns} FROM {table}"
+            f" WHERE {profile_column} = %s AND {flow_column} = ANY(%s)",
+            [profile_id, source_profile_id, flow_ids],
+        )
+        if cursor.rowcount != len(flow_ids):
+            raise RuntimeError(f"copied {cursor.rowcount} decision rows of {len(flow_ids)}")
+
+
 def _last_version(inputs: ModelInputs, scope: str) -> int:
     """The newest version number a scope with no current file ever had (0 if none): a variant
     withdrawn when its region's evidence went, and published again when it came back, goes on
@@ -229,11 +279,11 @@ def _store(
         for row in result.decisions:
             flow_id, digest = inputs.flow_ids[row.key], cache.digest(row)
             if stored.pop(flow_id, None) != digest:
-                changed.append(_decision_row(current, row, flow_id, digest, cache))
+                changed.append((row, flow_id, digest))
         if changed or stored:  # what is left in `stored` is no longer decided at all
-            gone = [*stored, *(row["flow_id"] for row in changed)]
+            gone = [*stored, *(flow_id for _, flow_id, _ in changed)]
             ConsensusFlow.objects.filter(profile=current, flow_id__in=gone).delete()
-            _decision_rows_insert(changed, cache)
+            _decisions_write(current, changed, cache)
         ConsensusProfile.objects.filter(pk=current.pk).update(
             input_digest=result.input_digest, as_of=result.as_of, computed_at=computed_at
         )
@@ -254,10 +304,7 @@ def _store(
         computed_at=computed_at,
     )
     consensus_publish(profile=profile)
-    _decision_rows_insert(
-        [_decision_row(profile, row, inputs.flow_ids[row.key], cache.digest(row), cache) for row in result.decisions],
-        cache,
-    )
+    _decisions_write(profile, [(row, inputs.flow_ids[row.key], cache.digest(row)) for row in result.decisions], cache)
     return profile
 
 

@@ -274,3 +274,48 @@ def test_the_slow_sweep_makes_a_model_not_computed_for_days_due(model, settings)
     assert sweep_stale_models.apply().get() == 1
     assert recompute_due_models.apply().get() == [model.pk]
     assert current(model).computed_at > timezone.now() - timedelta(minutes=1)
+
+
+def _rows_by_flow(profile):
+    """Every column of a profile's decision rows but the id and the profile, by flow key."""
+    fields = [f.attname for f in ConsensusFlow._meta.concrete_fields if f.attname not in ("id", "profile_id")]
+    return {
+        row.pop("flow__key"): row for row in ConsensusFlow.objects.filter(profile=profile).values("flow__key", *fields)
+    }
+
+
+def test_latest_and_its_firmware_store_the_same_rows_whether_written_or_copied(model, auth_api):
+    """`latest` resolves to firmware 1.0 with the same hold clocks: the two scopes share their
+    decisions, the store sends each row once and copies it inside PostgreSQL for the other
+    scope. Both must hold every column alike, and what the engine decides, after a publishing
+    run, after an in-place refresh (decay rewrites nearly every row) and after a new version."""
+    from profiles.consensus.provenance import reproduce
+
+    def check() -> None:
+        latest, firmware = current(model), current(model, "1.0")
+        rows = _rows_by_flow(latest)
+        assert rows and rows == _rows_by_flow(firmware)
+        for row in rows.values():
+            assert reproduce(row["provenance"]).matches
+        assert latest.allowed_count == firmware.allowed_count > 0
+
+    check()
+    response = auth_api(trust_level=3).post(
+        "/api/v1/submissions/", payload(*CLOUD, flow("cdn.acme.example"), firmware="1.0"), format="json"
+    )
+    assert response.status_code == 201
+    before = dict(ConsensusFlow.objects.filter(profile=current(model)).values_list("flow__key", "evidence_digest"))
+    outcome = consensus_recompute(device_model_id=model.pk, as_of=timezone.now() + timedelta(days=5))
+    assert outcome.published == []  # the new flow has one observer: a candidate, nothing served changes
+    after = dict(ConsensusFlow.objects.filter(profile=current(model)).values_list("flow__key", "evidence_digest"))
+    assert len(after) == len(before) + 1  # the new flow is decided too
+    assert [k for k in before if before[k] != after[k]]  # rows were rewritten in place
+    check()
+    for _ in range(2):
+        response = auth_api(trust_level=3).post(
+            "/api/v1/submissions/", payload(*CLOUD, flow("cdn.acme.example"), firmware="1.0"), format="json"
+        )
+        assert response.status_code == 201
+    settle(model.pk, days=8)
+    assert current(model).version > 1 and current(model, "1.0").version > 1
+    check()
