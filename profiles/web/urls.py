@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from profiles.web.views import accounts, catalog, contribute, manufacturers, trust
+from profiles.web.views import accounts, catalog, contribute, curation, manufacturers, trust
 
 app_name = "web"
 
@@ -26,4 +26,5 @@ urlpatterns = [
     path("moderation/", trust.moderation, name="moderation"),
     path("moderation/decide/", trust.decide, name="decide"),
     path("moderation/login-lockouts/lift/", trust.lift_lockout, name="lift-lockout"),
+    path("moderation/devices/<slug:manufacturer>/<slug:model>/", curation.curate, name="curate"),
 ]

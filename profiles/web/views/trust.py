@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from profiles.api.throttles import network_of
 from profiles.errors import DomainError, problem
 from profiles.models import Contributor, DeviceModel, ModerationDecision, Submission
+from profiles.selectors.moderation import curation_decisions
 from profiles.selectors.trust import contributor_standing_get, moderation_queue_get
 from profiles.services.accounts import contributor_for
 from profiles.services.logins import login_lockout_lift
@@ -47,7 +48,7 @@ def _moderator_only(request: HttpRequest) -> None:
 
 
 def _queue_context(**more: Any) -> dict[str, Any]:
-    return {"queue": moderation_queue_get(), "kinds": ModerationDecision.Kind, **more}
+    return {"queue": moderation_queue_get(), "kinds": ModerationDecision.Kind, "curated": curation_decisions(), **more}
 
 
 @login_required
