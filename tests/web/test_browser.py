@@ -253,6 +253,9 @@ PAGES = [
     "/contributors/moderator/",
     "/contributors/newcomer-nia/",
     "/moderation/",
+    "/moderation/devices/lumen-home/smart-bulb-a19/",
+    "/manufacturers/",
+    "/manufacturers/lumen-home/console/",
 ]
 ERROR_PAGES = {"/devices/nobody/nothing/": 404, "/devices/lumen-home/smart-bulb-a19/?firmware=0.0": 400}
 
