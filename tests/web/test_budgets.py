@@ -103,12 +103,15 @@ def test_the_moderation_queue_costs_the_same_queries_for_two_items_of_each_or_tw
             SubmissionReport.objects.create(submission=submission, reporter=moderator, reason=f"made up {i}")
             ModerationDecision.objects.create(kind="freeze", moderator=moderator, device_model=submission.device_model,
                                               flow=flows(1000 + i, 1)[0], reason="held")  # fmt: skip
+            ModerationDecision.objects.create(kind="withdraw_model", moderator=moderator,
+                                              device_model=submission.device_model, reason="curated")  # fmt: skip
 
     queue(0, 2)
     few = queries(client, "/moderation/")
     queue(2, 18)
     body = client.get("/moderation/").content.decode()
     assert "Frozen flows (20)" in body and "Reported submissions (20)" in body
+    assert body.count("stop serving a device model (or one firmware scope)") == 20
     assert queries(client, "/moderation/") == few
 
 
