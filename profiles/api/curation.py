@@ -70,44 +70,38 @@ def _result(outcome: CurationOutcome) -> Response:
 _CONFLICT = OpenApiResponse(description="the model's state refuses it (already withdrawn, merged, ...); `code` says")
 
 
-class WithdrawView(APIView):
+class _ScopeActView(APIView):
+    """A moderator's act on a whole model or one of its scopes, by the service named in `act`."""
+
+    permission_classes = [IsModerator]
+    act = staticmethod(device_model_withdraw)
+
+    @extend_schema(request=WithdrawSerializer, responses={200: CurationResultSerializer, 409: _CONFLICT})
+    def post(self, request: Request, pk: int) -> Response:
+        data = WithdrawSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        model = get_object_or_404(DeviceModel, pk=pk)
+        outcome = self.act(
+            moderator=contributor_for(request.user),
+            device_model=model,
+            reason=data.validated_data["reason"],
+            scope=data.validated_data.get("scope"),
+        )
+        return _result(outcome)
+
+
+class WithdrawView(_ScopeActView):
     """Stop serving a device model, or one firmware scope of it: `/mud/...` answers 410, the
     files leave the publish directory and the signed index, the feed gets `removed` entries.
     It stays withdrawn (recomputes publish nothing) until restored."""
 
-    permission_classes = [IsModerator]
-
-    @extend_schema(request=WithdrawSerializer, responses={200: CurationResultSerializer, 409: _CONFLICT})
-    def post(self, request: Request, pk: int) -> Response:
-        data = WithdrawSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        model = get_object_or_404(DeviceModel, pk=pk)
-        outcome = device_model_withdraw(
-            moderator=contributor_for(request.user),
-            device_model=model,
-            reason=data.validated_data["reason"],
-            scope=data.validated_data.get("scope"),
-        )
-        return _result(outcome)
+    act = staticmethod(device_model_withdraw)
 
 
-class RestoreView(APIView):
+class RestoreView(_ScopeActView):
     """Serve a withdrawn model (or scope) again; it is recomputed and published anew."""
 
-    permission_classes = [IsModerator]
-
-    @extend_schema(request=WithdrawSerializer, responses={200: CurationResultSerializer, 409: _CONFLICT})
-    def post(self, request: Request, pk: int) -> Response:
-        data = WithdrawSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        model = get_object_or_404(DeviceModel, pk=pk)
-        outcome = device_model_restore(
-            moderator=contributor_for(request.user),
-            device_model=model,
-            reason=data.validated_data["reason"],
-            scope=data.validated_data.get("scope"),
-        )
-        return _result(outcome)
+    act = staticmethod(device_model_restore)
 
 
 class MergeView(APIView):
