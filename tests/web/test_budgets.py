@@ -124,3 +124,42 @@ def test_ones_submissions_cost_the_same_queries_for_two_or_twenty(client):
     for i in range(2, 20):
         submit(person, payload(flow(f"api{i}.example"), model=f"Cam {i}"))
     assert queries(client, "/submissions/") == few
+
+
+def test_the_consoles_long_lists_come_a_page_at_a_time_at_the_same_cost(client):
+    """Signed profiles, statements and discrepancies: 25 a page, each list paged on its own (its
+    links keep the others where they are), and a page of 30 rows costs what one of 2 rows does."""
+    acme = Manufacturer.objects.create(name="Acme", slug="acme")
+    member = ContributorFactory()
+    ManufacturerMember.objects.create(manufacturer=acme, contributor=member)
+    client.force_login(member.user)
+    console_rows(acme, member, 0, 2)
+    few = queries(client, "/manufacturers/acme/console/")
+    console_rows(acme, member, 2, 28)
+    url = "/manufacturers/acme/console/"
+    assert queries(client, url) == few
+    assert queries(client, url + "?statements_page=2&profiles_page=2&discrepancies_page=2") == few
+
+    def shown(body: str) -> dict[str, int]:
+        return {
+            "profiles": body.count('name="action" value="withdraw"'),
+            "statements": body.count("<td><code>from-device ipv4 dnsname="),
+            "discrepancies": body.count('name="action" value="respond"'),
+        }
+
+    first = client.get(url).content.decode()
+    assert shown(first) == {"profiles": 25, "statements": 25, "discrepancies": 25}
+    assert "Discrepancies (30)" in first
+    for name in ("profiles", "statements", "discrepancies"):
+        assert f'<a href="?{name}_page=2#{name}" rel="next">Next</a>' in first
+    # The newest first: profile 30's row on page 1, the oldest (the first made) on page 2.
+    newest, oldest = SignedProfile.objects.order_by("-id")[0], SignedProfile.objects.order_by("id")[0]
+    assert f'Withdraw signed profile {newest.pk}"' in first and f'Withdraw signed profile {oldest.pk}"' not in first
+    second = client.get(url + "?statements_page=2").content.decode()
+    assert shown(second) == {"profiles": 25, "statements": 5, "discrepancies": 25}
+    # Paging another list keeps the statements on their page 2.
+    assert '<a href="?profiles_page=2&amp;statements_page=2#profiles" rel="next">Next</a>' in second
+    assert '<a href="?statements_page=1#statements" rel="prev">Previous</a>' in second
+    last = client.get(url + "?profiles_page=2&discrepancies_page=9").content.decode()  # past the end: the last page
+    assert shown(last) == {"profiles": 5, "statements": 25, "discrepancies": 5}
+    assert f'Withdraw signed profile {oldest.pk}"' in last

@@ -5,9 +5,12 @@ discrepancies. Every act is a call to the service the API calls."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
@@ -33,6 +36,9 @@ from profiles.services.manufacturers import (
     member_remove,
 )
 from profiles.web.pages import page
+
+# Signed profiles, statements and discrepancies: as many a page as the catalogue shows.
+CONSOLE_PAGE_SIZE = 25
 
 
 @login_required
@@ -205,6 +211,30 @@ def _statement_context(manufacturer: Any, wanted: Any) -> dict[str, Any]:
     return {"manufacturer": manufacturer, "statement_model": model, "statement_flows": keys}
 
 
+def _pages(request: HttpRequest, **lists: QuerySet[Any]) -> dict[str, Any]:
+    """One page of each long list (`<name>_page=N`, as the catalogue's `page`), and for each a
+    pager whose links keep the other lists on the page they show."""
+    pages = {
+        name: Paginator(rows, CONSOLE_PAGE_SIZE).get_page(request.GET.get(f"{name}_page"))
+        for name, rows in lists.items()
+    }
+    context: dict[str, Any] = dict(pages)
+    for name, shown in pages.items():
+
+        def link(number: int, name: str = name) -> str:
+            wanted = {f"{other}_page": p.number for other, p in pages.items() if p.number > 1 or other == name}
+            wanted[f"{name}_page"] = number
+            return f"?{urlencode(wanted)}#{name}"
+
+        context[f"{name}_pager"] = {
+            "page": shown,
+            "name": name,
+            "previous": link(shown.previous_page_number()) if shown.has_previous() else "",
+            "next": link(shown.next_page_number()) if shown.has_next() else "",
+        }
+    return context
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 @page
@@ -237,11 +267,14 @@ def console(request: HttpRequest, slug: str) -> HttpResponse:
         "claims": [] if as_moderator else _claims(manufacturer),
         "verified_domains": select.verified_domains(manufacturer=manufacturer),
         "certificates": select.certificates_list(manufacturer=manufacturer),
-        "profiles": select.signed_profiles_list(manufacturer=manufacturer).select_related("device_model"),
+        **_pages(
+            request,
+            profiles=select.signed_profiles_list(manufacturer=manufacturer).select_related("device_model"),
+            statements=select.statements_list(manufacturer=manufacturer),
+            discrepancies=select.discrepancies_list(manufacturer=manufacturer),
+        ),
         "models": manufacturer.device_models.order_by("name"),
-        "statements": select.statements_list(manufacturer=manufacturer)[:50],
         "verdicts": FlowStatement.Verdict,
-        "discrepancies": select.discrepancies_list(manufacturer=manufacturer),
         "answers": Discrepancy.State,
         "error": error,
         "posted": request.POST if error and request.POST.get("action") == "statement" else {},
