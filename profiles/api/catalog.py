@@ -30,6 +30,7 @@ from profiles.errors import NotFound
 from profiles.models import DeviceModel, Manufacturer
 from profiles.mud.managers import osmud_fit
 from profiles.selectors.catalog import (
+    catalogue_queryset,
     consensus_current_get,
     consensus_diff,
     consensus_flows,
@@ -63,6 +64,11 @@ class DeviceModelViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = DeviceModelSerializer
     filterset_class = DeviceModelFilter
     ordering_fields = ["slug", "name", "created_at", "updated_at"]
+
+    def get_queryset(self) -> Any:
+        # The list is the catalogue's (merged models out, as on the page); a merged model is
+        # still read by its id, with `merged_into` naming the model that replaced it.
+        return catalogue_queryset() if self.action == "list" else device_model_queryset()
 
     def _scope(self, request: Request, device_model: DeviceModel) -> str:
         scope = firmware_scope_check(device_model=device_model, scope=request.query_params.get("firmware"))

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from drf_spectacular.utils import extend_schema_field
 
-from profiles.models import DeviceModel, Manufacturer, SignedProfile, Submission
+from profiles.models import DeviceModel, DeviceModelAlias, Manufacturer, SignedProfile, Submission, name_slug
 
 
 class ManufacturerFilter(django_filters.FilterSet):
@@ -34,7 +34,11 @@ class DeviceModelFilter(django_filters.FilterSet):
         field_name="manufacturer", to_field_name="slug", queryset=Manufacturer.objects.all(), help_text="slug"
     )
     manufacturer_id = django_filters.ModelChoiceFilter(field_name="manufacturer", queryset=Manufacturer.objects.all())
-    q = django_filters.CharFilter(method="search", help_text="model or manufacturer name contains")
+    q = django_filters.CharFilter(
+        method="search",
+        help_text="model or manufacturer name contains, or one of the model's aliases (a merged "
+        "duplicate's name among them)",
+    )
     has_consensus = TrueFalseFilter()
     updated_since = django_filters.IsoDateTimeFilter(field_name="updated_at", lookup_expr="gte")
     has_manufacturer_profile = TrueFalseFilter(
@@ -47,9 +51,12 @@ class DeviceModelFilter(django_filters.FilterSet):
         fields = ["slug"]
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return queryset.filter(
-            Q(name__icontains=value) | Q(slug__icontains=value) | Q(manufacturer__name__icontains=value)
-        )
+        found = Q(name__icontains=value) | Q(slug__icontains=value) | Q(manufacturer__name__icontains=value)
+        # Aliases are slugs: the words searched for are compared as a slug (`Cam One` finds `cam-one`).
+        slug = name_slug(value)
+        if slug:
+            found |= Exists(DeviceModelAlias.objects.filter(device_model=OuterRef("pk"), slug__icontains=slug))
+        return queryset.filter(found)
 
     def manufacturer_profile(self, queryset: QuerySet, name: str, value: bool) -> QuerySet:
         live = SignedProfile.objects.filter(

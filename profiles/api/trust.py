@@ -57,7 +57,17 @@ class VoteViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Destr
     filterset_fields = ["device_model", "value"]
     throttle_classes = [VoteThrottle]
 
-    @extend_schema(request=VoteSerializer, responses={201: VoteSerializer, 200: VoteSerializer})
+    @extend_schema(
+        request=VoteSerializer,
+        responses={
+            201: VoteSerializer,
+            200: VoteSerializer,
+            409: OpenApiResponse(
+                description="the model was merged (`code: merged`) or withdrawn (`withdrawn`), or the firmware "
+                "scope withdrawn (`scope_withdrawn`): it takes no votes"
+            ),
+        },
+    )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = self.get_serializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -23,6 +23,24 @@ def device_model_queryset() -> QuerySet[DeviceModel]:
     )
 
 
+def catalogue_queryset() -> QuerySet[DeviceModel]:
+    """The models a catalogue lists (the page and the API's list alike): every model but those
+    merged into another (the target answers to their names). Withdrawn models stay listed,
+    marked by `withdrawn_at`; their pages say why nothing is served."""
+    return device_model_queryset().filter(merged_into__isnull=True)
+
+
+def votes_refused(*, device_model: DeviceModel, scope: str) -> str:
+    """Why votes on this model's `scope` (`latest` or a firmware version) are not taken, or ""."""
+    if device_model.merged_into_id is not None:
+        return "merged"
+    if device_model.withdrawn_at is not None:
+        return "withdrawn"
+    if scope in device_model.withdrawn_scopes:
+        return "scope_withdrawn"
+    return ""
+
+
 def device_model_get(*, manufacturer_slug: str, model_slug: str) -> DeviceModel:
     found = device_model_queryset().filter(manufacturer__slug=manufacturer_slug, slug=model_slug).first()
     if found is None:

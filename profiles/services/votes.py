@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from profiles.errors import DomainError, problem
 from profiles.models import (
+    LATEST,
     UNKNOWN_FIRMWARE,
     ConsensusFlow,
     Contributor,
@@ -20,6 +21,7 @@ from profiles.models import (
     Submission,
     Vote,
 )
+from profiles.selectors.catalog import votes_refused
 from profiles.selectors.supporters import flow_supporters, supporters_by_flow
 from profiles.services.groups import _merge, groups_rebuild
 from profiles.services.recompute import device_model_mark_dirty
@@ -43,6 +45,25 @@ def _flow_of_model(device_model: DeviceModel, key: str) -> Flow:
     raise _invalid("unknown_flow", "/flow", "This flow is not part of this model's consensus.")
 
 
+_REFUSALS = {
+    "merged": ("/device_model", "{model} was merged into model {target}: vote on that one."),
+    "withdrawn": ("/device_model", "A moderator withdrew {model}: nothing of it is served, so it takes no votes."),
+    "scope_withdrawn": (
+        "/firmware",
+        "A moderator withdrew the firmware scope {scope!r} of {model}: it takes no votes.",
+    ),
+}
+
+
+def _check_served(device_model: DeviceModel, scope: str) -> None:
+    """A merged or withdrawn model (or withdrawn firmware scope) takes no votes: a 409 saying why."""
+    refused = votes_refused(device_model=device_model, scope=scope)
+    if refused:
+        path, text = _REFUSALS[refused]
+        message = text.format(model=device_model.name, scope=scope, target=device_model.merged_into_id)
+        raise DomainError(refused, message, status=409, problems=[problem(refused, path, message)])
+
+
 @transaction.atomic
 def vote_cast(
     *, voter: Contributor, device_model: DeviceModel, flow_key: str, value: int, firmware: str = "", reason: str = ""
@@ -58,6 +79,7 @@ def vote_cast(
         firmware = ""
     if firmware and not FirmwareVersion.objects.filter(device_model=device_model, version=firmware).exists():
         raise _invalid("unknown_firmware", "/firmware", f"{firmware!r} is not a known firmware of this model.")
+    _check_served(device_model, firmware or LATEST)
     flow = _flow_of_model(device_model, flow_key)
     supporters = flow_supporters(device_model.pk, flow.pk)
     if voter.pk in supporters:

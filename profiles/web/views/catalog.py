@@ -20,14 +20,15 @@ from profiles.errors import DomainError
 from profiles.models import LATEST, Contributor, DeviceModel, Manufacturer
 from profiles.regions import region_names, scope_file_path
 from profiles.selectors.catalog import (
+    catalogue_queryset,
     consensus_diff,
     consensus_profiles,
     consensus_view_get,
     device_model_get,
-    device_model_queryset,
     firmware_scope_check,
     regional_variants,
     variant_scope_check,
+    votes_refused,
 )
 from profiles.selectors.manufacturers import discrepancies_list
 from profiles.selectors.trust import vote_of, votes_of
@@ -48,7 +49,7 @@ ORDERINGS = {"name": ("manufacturer__slug", "slug"), "recent": ("-updated_at", "
 def catalogue(request: HttpRequest) -> HttpResponse:
     filters = {k: v for k, v in request.GET.items() if k in FILTERS and v}
     order = request.GET.get("order", "name")
-    queryset = device_model_queryset().order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
+    queryset = catalogue_queryset().order_by(*ORDERINGS.get(order, ORDERINGS["name"]))
     data = {k: v for k, v in filters.items() if k != "changed"}
     if filters.get("changed") in CHANGED_WITHIN:
         data["updated_since"] = (timezone.now() - CHANGED_WITHIN[filters["changed"]]).isoformat()
@@ -92,7 +93,8 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
         .order_by("-version")
         .only("version", "created_at", "allowed_count", "etag", "params_version")[:50]
     )
-    voter = _voter(request)
+    # A merged or withdrawn model (or withdrawn scope) offers no vote: the service refuses one.
+    voter = None if votes_refused(device_model=device_model, scope=scope) else _voter(request)
     firmware = "" if scope == LATEST else scope
     answers = [d for d in discrepancies_list(device_model=device_model) if d.scope == scope and d.responded_at]
     return {
@@ -166,7 +168,7 @@ def vote(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
     key, value = request.POST.get("flow", ""), request.POST.get("value", "")
     firmware = "" if scope == LATEST else scope
     voter = contributor_for(request.user)
-    error, done = "", "Vote recorded."
+    error, done, status = "", "Vote recorded.", 200
     try:
         if value == "withdraw":
             done = "Vote withdrawn."
@@ -188,6 +190,7 @@ def vote(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
     except DomainError as exc:
         messages = problems_by_path(exc.problems)
         error = "; ".join(m for items in messages.values() for m in items) or exc.message
+        status = exc.status
     context = _device_context(request, manufacturer, model)
     consensus = context["consensus"]
     listed = [*consensus.served, *consensus.candidates, *consensus.discrepancies, *consensus.rejected]
@@ -197,6 +200,7 @@ def vote(request: HttpRequest, manufacturer: str, model: str) -> HttpResponse:
         # The row is gone (the recompute moved it out of every table): the whole page again.
         return HttpResponseClientRefresh()
     if flow is None or not request.htmx:  # type: ignore[attr-defined]
+        # Without htmx the whole page answers, with the refusal's status (htmx swaps only a 2xx).
         context["diff"] = None
-        return render(request, "web/device_model.html", context)
+        return render(request, "web/device_model.html", context, status=status)
     return render(request, "web/_vote_result.html", context)
