@@ -52,7 +52,7 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 class MemberSerializer(serializers.ModelSerializer):
     username = serializers.CharField(source="contributor.user.username")
-    added_by = serializers.CharField(source="added_by.user.username", default=None)
+    added_by = serializers.CharField(source="added_by.user.username", default=None, allow_null=True)
 
     class Meta:
         model = ManufacturerMember
@@ -86,7 +86,7 @@ class ClaimInSerializer(StrictInputMixin, serializers.Serializer):
 
 
 class CertificateSerializer(serializers.ModelSerializer):
-    pinned_by = serializers.CharField(source="pinned_by.user.username", default=None)
+    pinned_by = serializers.CharField(source="pinned_by.user.username", default=None, allow_null=True)
     pem = serializers.SerializerMethodField()
 
     class Meta:
@@ -110,7 +110,7 @@ class CertificateInSerializer(StrictInputMixin, serializers.Serializer):
 class SignedProfileSerializer(serializers.ModelSerializer):
     manufacturer = serializers.CharField(source="manufacturer.slug")
     certificate = serializers.IntegerField(source="certificate_id")
-    uploaded_by = serializers.CharField(source="uploaded_by.user.username", default=None)
+    uploaded_by = serializers.CharField(source="uploaded_by.user.username", default=None, allow_null=True)
     state = serializers.SerializerMethodField()
     mud_download = serializers.SerializerMethodField()
     signature_download = serializers.SerializerMethodField()
@@ -148,7 +148,7 @@ class SignedProfileInSerializer(StrictInputMixin, serializers.Serializer):
 class StatementSerializer(serializers.ModelSerializer):
     flow = serializers.CharField(source="flow.key")
     manufacturer = serializers.CharField(source="manufacturer.slug", read_only=True)
-    made_by = serializers.CharField(source="made_by.user.username", default=None, read_only=True)
+    made_by = serializers.CharField(source="made_by.user.username", default=None, read_only=True, allow_null=True)
 
     class Meta:
         model = FlowStatement
@@ -168,7 +168,7 @@ class DiscrepancySerializer(serializers.ModelSerializer):
     flow = serializers.CharField(source="flow.key")
     flow_spec = serializers.JSONField(source="flow.spec")
     manufacturer = serializers.CharField(source="device_model.manufacturer.slug")
-    responded_by = serializers.CharField(source="responded_by.user.username", default=None)
+    responded_by = serializers.CharField(source="responded_by.user.username", default=None, allow_null=True)
 
     class Meta:
         model = Discrepancy
@@ -184,13 +184,19 @@ class ResponseInSerializer(StrictInputMixin, serializers.Serializer):
 class ManufacturerDecisionSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     kind = serializers.CharField()
-    actor = serializers.CharField(source="actor.user.username", default=None)
+    actor = serializers.CharField(source="actor.user.username", default=None, allow_null=True)
     subject = serializers.CharField()
     as_moderator = serializers.BooleanField()
     created_at = serializers.DateTimeField()
 
 
 # --- views ----------------------------------------------------------------------------------
+
+# Conflicts the services answer (the error body is added by profiles.api.schema).
+_TAKEN = OpenApiResponse(description="the domain is verified by another manufacturer (`domain_taken`)")
+_WITHDRAWN_CERTIFICATE = OpenApiResponse(
+    description="this certificate was rotated out or revoked (`certificate_withdrawn`)"
+)
 
 
 class _ManufacturerView(APIView):
@@ -240,7 +246,7 @@ class ClaimsView(_ManufacturerView):
         manufacturers.member_required(actor=_actor(request), manufacturer=manufacturer)
         return self.page(request, select.claims_list(manufacturer=manufacturer), ClaimSerializer)
 
-    @extend_schema(request=ClaimInSerializer, responses={201: ClaimSerializer, 200: ClaimSerializer})
+    @extend_schema(request=ClaimInSerializer, responses={201: ClaimSerializer, 200: ClaimSerializer, 409: _TAKEN})
     def post(self, request: Request, slug: str) -> Response:
         values = _valid(ClaimInSerializer, request.data)
         claim, created = domain_claims.claim_create(
@@ -253,7 +259,7 @@ class ClaimsView(_ManufacturerView):
 class ClaimVerifyView(_ManufacturerView):
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(request=None, responses={200: ClaimSerializer})
+    @extend_schema(request=None, responses={200: ClaimSerializer, 409: _TAKEN})
     def post(self, request: Request, slug: str, pk: int) -> Response:
         claim = get_object_or_404(ManufacturerDomain, pk=pk, manufacturer=self.manufacturer(slug))
         return Response(ClaimSerializer(domain_claims.claim_verify(actor=_actor(request), claim=claim)).data)
@@ -265,7 +271,10 @@ class CertificatesView(_ManufacturerView):
         rows = select.certificates_list(manufacturer=self.manufacturer(slug))
         return self.page(request, rows, CertificateSerializer)
 
-    @extend_schema(request=CertificateInSerializer, responses={201: CertificateSerializer, 200: CertificateSerializer})
+    @extend_schema(
+        request=CertificateInSerializer,
+        responses={201: CertificateSerializer, 200: CertificateSerializer, 409: _WITHDRAWN_CERTIFICATE},
+    )
     def post(self, request: Request, slug: str) -> Response:
         values = _valid(CertificateInSerializer, request.data)
         rotation = None
@@ -369,7 +378,9 @@ class ProfileView(_ProfileRow):
 class ProfileMudView(_ProfileRow):
     """The MUD file exactly as received."""
 
-    @extend_schema(responses={(200, "application/mud+json"): OpenApiResponse(OpenApiTypes.BINARY)})
+    @extend_schema(
+        responses={(200, "application/mud+json"): OpenApiResponse(OpenApiTypes.OBJECT, description="a MUD file")}
+    )
     def get(self, request: Request, slug: str, pk: int) -> HttpResponse:
         return HttpResponse(bytes(self.row(slug, pk).mud), content_type="application/mud+json")
 
