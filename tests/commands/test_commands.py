@@ -50,6 +50,12 @@ def test_seed_demo_builds_a_community_with_every_kind_of_state_and_is_idempotent
     # fresh accounts (which would freeze its flows for a moderator).
     assert set(DeviceModel.objects.values_list("has_consensus", flat=True)) == {True}
     assert not ModerationDecision.objects.exists()
+    # Its gateways are in three UN M49 sub-regions: every model has a regional variant of each
+    # of its scopes per sub-region, beside the global file.
+    scopes = set(ConsensusProfile.objects.filter(is_current=True).values_list("device_model__slug", "scope"))
+    for slug, scope in {s for s in scopes if "@" not in s[1]}:
+        for region in ("western-europe", "northern-america", "eastern-asia"):
+            assert (slug, f"{scope}@{region}") in scopes
     versions = ConsensusProfile.objects.count()
     assert "nothing to do" in run("seed_demo")
     assert Submission.objects.count() == submissions

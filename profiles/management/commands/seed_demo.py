@@ -37,6 +37,10 @@ DEMO_PEOPLE = [
     *[(f"newcomer-{n}", 0, False, 0.0, 0.0) for n in ["nia", "noah", "nora"]],
 ]
 REGIONS = ["eu", "us", "ap"]
+# Where the demo's gateways are (observation.country): each demo region lies in one UN M49
+# sub-region (Western Europe, Northern America, Eastern Asia), so `make run` shows a regional
+# variant of every model beside its global file.
+COUNTRIES = {"eu": ["DE", "FR", "NL"], "us": ["US", "CA"], "ap": ["JP", "KR"]}
 # Account age by trust level, in days: the demo stands for an instance that has run for
 # months, where members have earned their levels (CONSENSUS.md asks TL2 for 30 days, TL3
 # for 90). Only the newcomers are young; there are too few of them to look like a burst of
@@ -171,7 +175,11 @@ class Command(BaseCommand):
                             "model": device["model"],
                             "firmware": rng.choice(device["firmware"]),
                         },
-                        "observation": {"start": end - timedelta(hours=rng.choice([6, 24, 72, 168])), "end": end},
+                        "observation": {
+                            "start": end - timedelta(hours=rng.choice([6, 24, 72, 168])),
+                            "end": end,
+                            "country": COUNTRIES[region][index % len(COUNTRIES[region])],
+                        },
                         "flows": sorted((native(f) for f in flows), key=lambda item: sorted(item.items())),
                     }
                     content, problems = submission_content_read(payload)
