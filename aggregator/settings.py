@@ -304,6 +304,11 @@ SPECTACULAR_SETTINGS = {
     # Request and response bodies as separate components, as client generators expect.
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "profiles.api.schema.postprocess"],
+    # Two models have a `state` field with different choices: each enum named after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ConsensusFlowStateEnum": "profiles.models.consensus.ConsensusFlow.State",
+        "DiscrepancyStateEnum": "profiles.models.manufacturers.Discrepancy.State",
+    },
 }
 
 # --- Static, i18n, security ---------------------------------------------------------------

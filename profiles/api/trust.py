@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import mixins, permissions, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -100,10 +100,15 @@ class IsModerator(permissions.BasePermission):
         return bool(contributor and contributor.is_moderator)
 
 
+@extend_schema_field({"type": "string", "minLength": 1})
+class _ContributorByUsername(serializers.SlugRelatedField):
+    """A contributor named by the username of its account."""
+
+
 class DecisionSerializer(StrictInputMixin, serializers.ModelSerializer):
     moderator = serializers.CharField(source="moderator.user.username", read_only=True, default=None)
     flow = serializers.CharField(source="flow.key", required=False, allow_blank=True)
-    contributor = serializers.SlugRelatedField(
+    contributor = _ContributorByUsername(
         slug_field="user__username", queryset=Contributor.objects.all(), required=False, allow_null=True
     )
     device_model = serializers.PrimaryKeyRelatedField(
