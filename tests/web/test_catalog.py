@@ -123,6 +123,15 @@ def test_the_device_page_shows_flows_with_state_class_support_and_source(client,
     assert "<svg" in body and "Support of each flow against the bar" in body
 
 
+def test_the_firmware_selector_offers_the_scopes_not_unknown_firmware(client, camera):
+    # An observation that names no firmware counts in `latest`; "unknown" has no file or page.
+    submit(ContributorFactory(trust_level=3), payload(flow("api.acme.example")))
+    assert set(camera.firmware_versions.values_list("version", flat=True)) == {"1.0", "unknown"}
+    body = client.get("/devices/acme/cam-1/").content.decode()
+    assert '<option value="1.0">' in body and '<option value="latest" selected>' in body
+    assert 'value="unknown"' not in body
+
+
 def test_an_unknown_model_or_firmware_is_an_html_error_page(client, camera):
     missing = client.get("/devices/acme/no-such-cam/")
     assert missing.status_code == 404

@@ -17,7 +17,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from profiles.api.filters import DeviceModelFilter
 from profiles.api.throttles import VoteThrottle
 from profiles.errors import DomainError
-from profiles.models import LATEST, Contributor, DeviceModel, Manufacturer
+from profiles.models import LATEST, UNKNOWN_FIRMWARE, Contributor, DeviceModel, Manufacturer
 from profiles.regions import region_names, scope_file_path
 from profiles.selectors.catalog import (
     catalogue_queryset,
@@ -107,7 +107,9 @@ def _device_context(request: HttpRequest, manufacturer: str, model: str) -> dict
         "device_model": device_model,
         "scope": scope,
         "scope_key": key,
-        "firmware_versions": [f.version for f in device_model.firmware_versions.all()],
+        # "unknown" gathers observations that named no firmware: they count in `latest`, and
+        # it is no scope of its own (no file, no page), so it is not offered.
+        "firmware_versions": [f.version for f in device_model.firmware_versions.all() if f.version != UNKNOWN_FIRMWARE],
         "consensus": consensus,
         "chart": support_chart([*consensus.served, *consensus.candidates]),
         "versions": versions,

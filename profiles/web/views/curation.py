@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from profiles.errors import DomainError, problem
-from profiles.models import LATEST, DeviceModel
+from profiles.models import LATEST, UNKNOWN_FIRMWARE, DeviceModel
 from profiles.selectors.catalog import device_model_get
 from profiles.selectors.moderation import curation_decisions, merge_targets
 from profiles.services.accounts import contributor_for
@@ -49,7 +49,7 @@ def _act(request: HttpRequest, model: DeviceModel) -> tuple[str, DeviceModel]:
 
 
 def _context(model: DeviceModel, error: DomainError | None) -> dict[str, Any]:
-    versions = [f.version for f in model.firmware_versions.exclude(version="unknown").order_by("version")]
+    versions = [f.version for f in model.firmware_versions.exclude(version=UNKNOWN_FIRMWARE).order_by("version")]
     return {
         "device_model": model,
         "scopes": [LATEST, *versions],
