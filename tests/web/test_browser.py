@@ -128,9 +128,9 @@ def test_a_contributor_signs_up_checks_a_real_mud_file_and_submits_it(web):
     watched.check()
 
 
-def test_a_member_votes_without_a_reload(web):
-    watched, base = web
-    page = watched.page
+def maria_on_the_bulb_page(watched, base) -> tuple[Contributor, str]:
+    """The demo, with member-maria (TL2) logged in on the Smart Bulb's page; a candidate flow
+    of it she has not backed."""
     demo()
     model = DeviceModel.objects.get(slug="smart-bulb-a19")
     maria = Contributor.objects.get(user__username="member-maria")
@@ -139,7 +139,14 @@ def test_a_member_votes_without_a_reload(web):
                                               profile__is_current=True, state="candidate")  # fmt: skip
     target = next(row.flow.key for row in candidates.select_related("flow") if maria.pk not in backers[row.flow_id])
     log_in(watched, base, "member-maria", DEMO_PASSWORD)
-    page.goto(f"{base}/devices/lumen-home/smart-bulb-a19/")
+    watched.page.goto(f"{base}/devices/lumen-home/smart-bulb-a19/")
+    return maria, target
+
+
+def test_a_member_votes_without_a_reload(web):
+    watched, base = web
+    page = watched.page
+    maria, target = maria_on_the_bulb_page(watched, base)
     watched.check()
     assert page.locator("#votes-left").inner_text() == "You have 30 votes left today."
     page.evaluate("window.__sameDocument = true")
@@ -166,15 +173,7 @@ def test_a_member_votes_without_a_reload(web):
 def test_the_pages_work_from_the_keyboard(web):
     watched, base = web
     page = watched.page
-    demo()
-    model = DeviceModel.objects.get(slug="smart-bulb-a19")
-    maria = Contributor.objects.get(user__username="member-maria")
-    backers = supporters_by_flow(model.pk)
-    candidates = ConsensusFlow.objects.filter(profile__device_model=model, profile__scope="latest",
-                                              profile__is_current=True, state="candidate")  # fmt: skip
-    target = next(row.flow.key for row in candidates.select_related("flow") if maria.pk not in backers[row.flow_id])
-    log_in(watched, base, "member-maria", DEMO_PASSWORD)
-    page.goto(f"{base}/devices/lumen-home/smart-bulb-a19/")
+    maria, target = maria_on_the_bulb_page(watched, base)
     # The first Tab reaches the skip link, visibly; Enter on it puts the next Tab inside <main>.
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
